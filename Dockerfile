@@ -1,0 +1,25 @@
+# engagebot in production: config mounted read-only at /config, state in the /data volume.
+#   docker build -t engagebot .
+#   docker run -v $PWD/config:/config:ro -v engagebot-data:/data \
+#     -e DISCORD_TOKEN -e SLACK_BOT_TOKEN -e SLACK_APP_TOKEN engagebot
+FROM python:3.11-slim
+
+# The config folder is mounted read-only: the database lives in the /data volume.
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    ENGAGEBOT_DATABASE_URL=sqlite:////data/engagebot.db
+
+RUN useradd --create-home --uid 10001 engagebot \
+    && mkdir -p /data /config \
+    && chown engagebot:engagebot /data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+RUN pip install .
+
+USER engagebot
+VOLUME ["/data"]
+CMD ["engagebot", "run", "--config", "/config"]

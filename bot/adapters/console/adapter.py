@@ -1,0 +1,211 @@
+"""Console adapter: one terminal plays every customer (`/as NAME`) and the staff.
+
+Reads lines from stdin on a daemon thread (so a blocked read never holds up exit) and
+prints posts, private replies and tally edits to stdout. With piped input it processes
+every line and then reports that it is finished, so `printf ... | engagebot run` is a
+complete, repeatable demo."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shlex
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import TextIO
+
+from bot.adapters.console import render
+from bot.adapters.limits import CONSOLE
+from bot.clock import Clock
+from bot.core.actions import VERSION
+from bot.core.content import Content, PollMessage, ResultsMessage, TextMessage
+from bot.core.events import (
+    ActionInvoked,
+    AdapterReady,
+    CommandInvoked,
+    EventSink,
+    MessageReceived,
+)
+from bot.core.refs import ChannelRef, MessageRef, UserRef
+
+PLATFORM = "console"
+DEFAULT_USER = "merchant"
+STAFF_COMMANDS = ("polls", "results", "open", "close")
+HELP = """\
+Type a number to vote for that option in the poll shown last.
+  /vote POLL OPTION [OPTION...]   vote by option id (several in a multiple-choice poll)
+  /as NAME                        act as another customer (now: {user})
+  /polls  /results POLL  /open POLL  /close POLL   staff commands
+  /quit                           stop the bot
+Any other line is a chat message."""
+
+
+@dataclass(frozen=True)
+class _Private:
+    """Private replies are printed indented and addressed, as only that user would see."""
+
+    out: ConsoleAdapter
+    user: str
+
+    async def reply_private(self, text: str) -> None:
+        indented = text.replace("\n", "\n     ")
+        self.out.write(f"  → (only {self.user} sees this) {indented}")
+
+
+class ConsoleAdapter:
+    name = PLATFORM
+    limits = CONSOLE
+
+    def __init__(
+        self,
+        clock: Clock,
+        staff: list[str] | None = None,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        self._clock = clock
+        self._staff = set(staff if staff is not None else [DEFAULT_USER])
+        self._stdin = stdin or sys.stdin
+        self._stdout = stdout or sys.stdout
+        self._echo = not self._stdin.isatty()  # a piped transcript shows what was typed
+        self.user = DEFAULT_USER
+        self.finished = asyncio.Event()
+        self._ids = itertools.count(1)
+        self._last_poll: PollMessage | None = None
+        self._channels: dict[str, str] = {}  # message id -> channel name, for edits
+        self._reader: asyncio.Task[None] | None = None
+        self._last_channel = "general"  # chat lines go where the last post went
+
+    # -- adapter protocol ---------------------------------------------------------------
+
+    async def start(self, sink: EventSink) -> None:
+        self.write(f"engagebot console — you are {self.user}. Type /help for commands.")
+        await sink.handle(AdapterReady(PLATFORM))
+        self._reader = asyncio.create_task(self._read_loop(sink))
+
+    async def stop(self) -> None:
+        if self._reader is not None and not self._reader.done():
+            self._reader.cancel()
+        self._stdout.flush()
+
+    async def send(self, channel: ChannelRef, content: Content) -> MessageRef:
+        message_id = f"m{next(self._ids)}"
+        self._channels[message_id] = channel.id
+        self._last_channel = channel.id
+        if isinstance(content, PollMessage):
+            self._last_poll = content
+            self.write(render.poll_card(content, channel.id))
+        elif isinstance(content, ResultsMessage):
+            self.write(render.results_post(content, channel.id))
+        elif isinstance(content, TextMessage):
+            self.write(render.text_post(content, channel.id))
+        return MessageRef(channel, message_id)
+
+    async def edit(self, message: MessageRef, content: Content) -> None:
+        channel = self._channels.get(message.id, message.channel.id)
+        if isinstance(content, PollMessage):
+            if self._last_poll is not None and self._last_poll.poll_id == content.poll_id:
+                self._last_poll = content
+            self.write(render.tally_line(content, channel))
+
+    def write(self, text: str) -> None:
+        self._stdout.write(text + "\n")
+        self._stdout.flush()
+
+    # -- input --------------------------------------------------------------------------
+
+    async def _read_loop(self, sink: EventSink) -> None:
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def pump() -> None:
+            for line in self._stdin:
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+        threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+        try:
+            while (line := await lines.get()) is not None:
+                if not await self._handle_line(line.strip(), sink):
+                    break
+        finally:
+            self.finished.set()
+
+    async def _handle_line(self, line: str, sink: EventSink) -> bool:
+        """Process one input line; False means stop."""
+        if not line:
+            return True
+        if self._echo:
+            self.write(f"{self.user}> {line}")
+        if line.isdigit():
+            await self._vote_by_number(int(line), sink)
+        elif line.startswith("/"):
+            return await self._command(line, sink)
+        else:
+            await sink.handle(
+                MessageReceived(self._user(), ChannelRef(PLATFORM, self._current_channel()), line)
+            )
+        return True
+
+    async def _command(self, line: str, sink: EventSink) -> bool:
+        try:
+            words = shlex.split(line[1:])
+        except ValueError:
+            words = line[1:].split()
+        name, args = (words[0].lower(), tuple(words[1:])) if words else ("", ())
+        responder = _Private(self, self.user)
+        if name in ("quit", "exit"):
+            return False
+        if name == "help":
+            self.write(HELP.format(user=self.user))
+        elif name == "as":
+            if len(args) != 1:
+                await responder.reply_private("Usage: /as NAME")
+            else:
+                self.user = args[0]
+                self.write(f"(you are now {self.user})")
+        elif name == "vote":
+            if len(args) < 2:
+                await responder.reply_private("Usage: /vote POLL OPTION [OPTION...]")
+            else:
+                await self._vote(args[0], args[1:], sink)
+        else:
+            channel = ChannelRef(PLATFORM, self._current_channel())
+            is_staff = self.user in self._staff
+            await sink.handle(CommandInvoked(self._user(), channel, name, args, is_staff, responder))
+        return True
+
+    async def _vote_by_number(self, number: int, sink: EventSink) -> None:
+        poll = self._last_poll
+        responder = _Private(self, self.user)
+        if poll is None:
+            await responder.reply_private("No poll is shown yet; nothing to vote on.")
+            return
+        if not 1 <= number <= len(poll.cards):
+            await responder.reply_private(f"Type a number from 1 to {len(poll.cards)}.")
+            return
+        card = poll.cards[number - 1]
+        await sink.handle(self._action(card.button.action_id, None))
+
+    async def _vote(self, poll_id: str, options: tuple[str, ...], sink: EventSink) -> None:
+        # Built by hand, not encoded: a mistyped id must reach the app and get its reply.
+        action_id = f"{VERSION}:vote:{poll_id}:{options[0]}"
+        await sink.handle(self._action(action_id, options))
+
+    def _action(self, action_id: str, selection: tuple[str, ...] | None) -> ActionInvoked:
+        return ActionInvoked(
+            user=self._user(),
+            action_id=action_id,
+            delivery_id=f"console:{uuid.uuid4().hex}",
+            occurred_at=self._clock.now(),
+            responder=_Private(self, self.user),
+            selection=selection,
+        )
+
+    def _user(self) -> UserRef:
+        return UserRef(PLATFORM, self.user, self.user)
+
+    def _current_channel(self) -> str:
+        return self._last_channel

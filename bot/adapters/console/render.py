@@ -1,0 +1,82 @@
+"""Neutral content as terminal text."""
+
+from __future__ import annotations
+
+import os
+
+from bot.core.content import Image, PollMessage, ResultsMessage, TextMessage
+from bot.polls.text import bar
+
+RULE = "─" * 60
+
+
+def image_text(image: Image) -> str:
+    if image.path is not None:
+        try:
+            return os.path.relpath(image.path)
+        except ValueError:  # another drive on Windows
+            return str(image.path)
+    return image.url or ""
+
+
+def poll_card(poll: PollMessage, channel: str) -> str:
+    lines = [RULE, f"📊 {poll.title}   [{poll.poll_id}] #{channel}"]
+    if poll.description:
+        lines.append(poll.description)
+    lines.append("")
+    for card in poll.cards:
+        head = f"  {card.number}) {card.label}"
+        if card.price:
+            head += f" — {card.price}"
+        if card.tally is not None:
+            head += f"   {bar(card.tally.share, 10)} {card.tally.votes}"
+        lines.append(head)
+        if card.description:
+            lines.append(f"     {card.description}")
+        if card.image:
+            lines.append(f"     image: {image_text(card.image)}")
+        if card.link:
+            lines.append(f"     link: {card.link}")
+    lines.append(poll.footer)
+    if poll.state == "open":
+        count = len(poll.cards)
+        lines.append(f"Vote: type a number (1-{count}), or /vote {poll.poll_id} OPTION")
+    lines.append(RULE)
+    return "\n".join(lines)
+
+
+def tally_line(poll: PollMessage, channel: str) -> str:
+    where = f"[#{channel} {poll.poll_id}]"
+    if poll.state == "closed":
+        prefix = f"{where} voting closed, final tally:"
+    else:
+        prefix = f"{where} tally:"
+    if not poll.results_visible:
+        return f"{where} {poll.footer}"
+    parts = [
+        f"{card.label} {card.tally.votes} ({card.tally.share:.0%})"
+        for card in poll.cards
+        if card.tally is not None
+    ]
+    return f"{prefix} " + " · ".join(parts) + f" — {poll.total_votes} votes"
+
+
+def results_post(results: ResultsMessage, channel: str) -> str:
+    width = max((len(row.label) for row in results.rows), default=0)
+    lines = [RULE, f"🏁 {results.title}   [{results.poll_id}] #{channel}", results.headline]
+    for row in results.rows:
+        mark = " 🏆" if row.is_winner else ""
+        lines.append(
+            f"  {row.label:<{width}}  {bar(row.share)} {row.votes:>4} ({row.share:.0%}){mark}"
+        )
+    lines.extend(f"  {detail}" for detail in results.details)
+    lines.append(RULE)
+    return "\n".join(lines)
+
+
+def text_post(message: TextMessage, channel: str) -> str:
+    text = f"#{channel}: {message.text}"
+    if message.image:
+        text += f"\n     image: {image_text(message.image)}"
+    return text
+

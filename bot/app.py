@@ -1,0 +1,186 @@
+"""Composition root: config -> store -> services -> adapters, one scheduling loop, and a
+clean shutdown that sends every pending tally edit before the process ends."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from bot import messages
+from bot.clock import Clock, SystemClock
+from bot.commands import run_command
+from bot.config import LoadedConfig
+from bot.core.adapter import Adapter
+from bot.core.content import Content
+from bot.core.events import ActionInvoked, AdapterReady, CommandInvoked, Event, MessageReceived
+from bot.core.refs import ChannelRef, MessageRef
+from bot.polls.live import LiveTally
+from bot.polls.render import render_results
+from bot.polls.service import PollService
+from bot.storage.base import PollState, Store
+
+log = logging.getLogger(__name__)
+
+# How often the loop looks for changes made outside this process (`engagebot close ID`).
+EXTERNAL_CHANGES_INTERVAL = timedelta(seconds=5)
+
+
+class App:
+    def __init__(
+        self,
+        config: LoadedConfig,
+        store: Store,
+        adapters: list[Adapter],
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.adapters = {adapter.name: adapter for adapter in adapters}
+        self.clock = clock or SystemClock()
+        self.polls = PollService(config, store, self.clock)
+        self.live = LiveTally(self._render_poll, self.adapters)
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._reconcile_lock = asyncio.Lock()
+        # Non-persistent platforms (console) get open polls posted again in each process.
+        self._posted_here: set[tuple[str, ChannelRef]] = set()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.open()
+        await self.polls.sync_config()
+        for adapter in self.adapters.values():
+            await adapter.start(self)
+        await self.reconcile()
+
+    async def run(self) -> None:
+        """Keep polls on schedule until stop() is called."""
+        while not self._stopping.is_set():
+            await self.reconcile()
+            records = {r.poll_id: r for r in await self.store.list_polls()}
+            now = self.clock.now()
+            wake_at = now + EXTERNAL_CHANGES_INTERVAL
+            due = self.polls.next_due(records)
+            if due is not None:
+                wake_at = min(wake_at, max(due, now))
+            await self.clock.sleep_until(wake_at, self._wake)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def shutdown(self) -> None:
+        """Flush pending edits, stop adapters, then close the store (draining writes)."""
+        await self.live.flush()
+        for adapter in self.adapters.values():
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("adapter %s did not stop cleanly", adapter.name)
+        await self.store.close()
+
+    # -- events -------------------------------------------------------------------------
+
+    async def handle(self, event: Event) -> None:
+        try:
+            if isinstance(event, ActionInvoked):
+                await self._on_action(event)
+            elif isinstance(event, CommandInvoked):
+                reply = await run_command(self.polls, event, self._after_command)
+                await event.responder.reply_private(reply)
+            elif isinstance(event, MessageReceived):
+                log.debug("message in %s ignored", event.channel)
+            elif isinstance(event, AdapterReady):
+                log.info("%s is ready", event.platform)
+        except Exception:
+            log.exception("could not handle %s", type(event).__name__)
+            responder = getattr(event, "responder", None)
+            if responder is not None:
+                await responder.reply_private(messages.INTERNAL_ERROR)
+
+    async def _on_action(self, event: ActionInvoked) -> None:
+        reply = await self.polls.vote(event)
+        # The vote is stored before this reply: the reply is the acknowledgement.
+        await event.responder.reply_private(reply.text)
+        if reply.tally_changed and reply.poll_id:
+            poll = self.polls.poll(reply.poll_id)
+            if poll.results == "live":
+                messages_ = await self.store.poll_messages(reply.poll_id)
+                await self.live.touch(reply.poll_id, messages_)
+
+    # -- reconciling config, schedule and what was posted ------------------------------
+
+    async def reconcile(self) -> None:
+        """Bring chat in line with the database: open/close what is due, post open polls
+        not yet posted, announce closed polls not yet announced. Safe to call any time."""
+        async with self._reconcile_lock:
+            await self.polls.apply_due()
+            for record in await self.store.list_polls():
+                if self.config.poll(record.poll_id) is None:
+                    continue  # removed from the config: history stays, nothing is posted
+                if record.state is PollState.OPEN:
+                    await self._post_poll(record.poll_id)
+                elif record.state is PollState.CLOSED and record.announced_at is None:
+                    await self._announce(record.poll_id)
+
+    async def _after_command(self) -> None:
+        await self.reconcile()
+        self._wake.set()  # the loop re-reads the schedule: a poll may close sooner now
+
+    def targets(self, poll_id: str) -> list[ChannelRef]:
+        poll = self.polls.poll(poll_id)
+        found: list[ChannelRef] = []
+        for name in poll.channels:
+            for platform in self.adapters:
+                channel_id = self.config.channel_id(name, platform)
+                if channel_id is not None:
+                    ref = ChannelRef(platform, channel_id)
+                    if ref not in found:
+                        found.append(ref)
+        return found
+
+    async def _post_poll(self, poll_id: str) -> None:
+        posted = {m.channel for m in await self.store.poll_messages(poll_id)}
+        content: Content | None = None
+        for channel in self.targets(poll_id):
+            adapter = self.adapters[channel.platform]
+            if adapter.limits.persistent_messages:
+                if channel in posted:
+                    continue
+            elif (poll_id, channel) in self._posted_here:
+                continue
+            content = content or await self.polls.content(poll_id)
+            try:
+                message = await adapter.send(channel, content)
+            except Exception:
+                log.exception("could not post poll %s to %s", poll_id, channel)
+                continue
+            self._posted_here.add((poll_id, channel))
+            await self.store.record_message(poll_id, message, self.clock.now())
+
+    async def _announce(self, poll_id: str) -> None:
+        """Final exact tally on every poll message, then a results post in each channel."""
+        self.live.forget(poll_id)
+        final = await self.polls.content(poll_id)
+        messages_: list[MessageRef] = await self.store.poll_messages(poll_id)
+        for message in messages_:
+            adapter = self.adapters.get(message.channel.platform)
+            if adapter is None:
+                continue
+            try:
+                await adapter.edit(message, final)
+            except Exception:
+                log.exception("could not show the final tally on %s", message)
+        results = render_results(await self.polls.results(poll_id))
+        for channel in self.targets(poll_id):
+            try:
+                await self.adapters[channel.platform].send(channel, results)
+            except Exception:
+                log.exception("could not post results of %s to %s", poll_id, channel)
+        await self.store.mark_announced(poll_id, self.clock.now())
+
+    async def _render_poll(self, poll_id: str) -> Content:
+        return await self.polls.content(poll_id)

@@ -1,0 +1,1 @@
+"""Platform-neutral core: events in, content out, the adapter protocol, action ids."""

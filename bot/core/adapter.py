@@ -1,0 +1,36 @@
+"""What every platform adapter provides. Adapters translate; they never decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.content import Content
+from bot.core.events import EventSink
+from bot.core.refs import ChannelRef, MessageRef
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    """Declared by each adapter and checked against the config at load time."""
+
+    max_options: int
+    max_label_length: int
+    # Minimum seconds between two edits of one message (live tally debounce).
+    edit_interval: float
+    # False when messages do not outlive the process (console): re-post open polls.
+    persistent_messages: bool = True
+
+
+class Adapter(Protocol):
+    name: str
+    limits: PlatformLimits
+
+    async def start(self, sink: EventSink) -> None:
+        """Connect and begin delivering events to sink; returns once connected."""
+
+    async def stop(self) -> None: ...
+
+    async def send(self, channel: ChannelRef, content: Content) -> MessageRef: ...
+
+    async def edit(self, message: MessageRef, content: Content) -> None: ...

@@ -1,0 +1,1 @@
+"""Product polls: vote rules, lifecycle, tallies and rendering to neutral content."""

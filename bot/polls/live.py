@@ -1,0 +1,99 @@
+"""Live tally edits, coalesced per message.
+
+However fast votes arrive, each message has at most one edit in flight and one pending;
+the pending edit renders from the database when it is sent, so it always shows the
+newest state and a burst of 500 votes costs a handful of edits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.core.adapter import Adapter
+from bot.core.content import Content
+from bot.core.refs import MessageRef
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[str], Awaitable[Content]]
+
+
+@dataclass
+class _MessageSlot:
+    poll_id: str
+    dirty: bool = False
+    last_edit: float = float("-inf")
+    task: asyncio.Task[None] | None = None
+    edits: int = 0
+
+
+@dataclass
+class LiveTally:
+    render: Render
+    adapters: dict[str, Adapter]
+    _slots: dict[MessageRef, _MessageSlot] = field(default_factory=dict)
+
+    def edits_sent(self, message: MessageRef) -> int:
+        slot = self._slots.get(message)
+        return slot.edits if slot else 0
+
+    async def touch(self, poll_id: str, messages: list[MessageRef]) -> None:
+        """The poll changed: schedule one coalesced edit per message."""
+        for message in messages:
+            adapter = self.adapters.get(message.channel.platform)
+            if adapter is None:
+                continue
+            slot = self._slots.setdefault(message, _MessageSlot(poll_id))
+            slot.dirty = True
+            if adapter.limits.edit_interval <= 0:
+                # Local terminal: no rate limit, and edits must keep input order.
+                await self._edit(adapter, message, slot)
+            elif slot.task is None or slot.task.done():
+                slot.task = asyncio.create_task(self._drain(adapter, message, slot))
+
+    async def flush(self, poll_id: str | None = None) -> None:
+        """Send every pending edit now (at close, and at shutdown)."""
+        for message, slot in list(self._slots.items()):
+            if poll_id is not None and slot.poll_id != poll_id:
+                continue
+            if slot.task is not None and not slot.task.done():
+                slot.task.cancel()
+                try:
+                    await slot.task
+                except asyncio.CancelledError:
+                    pass
+            adapter = self.adapters.get(message.channel.platform)
+            if slot.dirty and adapter is not None:
+                await self._edit(adapter, message, slot)
+
+    def forget(self, poll_id: str) -> None:
+        for message in [m for m, s in self._slots.items() if s.poll_id == poll_id]:
+            slot = self._slots.pop(message)
+            if slot.task is not None:
+                slot.task.cancel()
+
+    async def _drain(self, adapter: Adapter, message: MessageRef, slot: _MessageSlot) -> None:
+        while slot.dirty:
+            wait = slot.last_edit + adapter.limits.edit_interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not await self._edit(adapter, message, slot):
+                return  # retried with the next vote or at close, not in a tight loop
+
+    async def _edit(self, adapter: Adapter, message: MessageRef, slot: _MessageSlot) -> bool:
+        slot.dirty = False
+        slot.last_edit = time.monotonic()
+        try:
+            await adapter.edit(message, await self.render(slot.poll_id))
+        except asyncio.CancelledError:
+            slot.dirty = True
+            raise
+        except Exception:
+            slot.dirty = True
+            log.exception("could not refresh the tally on %s", message)
+            return False
+        slot.edits += 1
+        return True

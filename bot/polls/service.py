@@ -1,0 +1,272 @@
+"""Poll lifecycle and voting: the rules every platform shares.
+
+State lives in the store; this service reads the config for what a poll is and asks the
+store to change state with compare-and-set operations, so each transition happens once
+even when a schedule, a chat command and the CLI ask for it at the same time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot import messages
+from bot.clock import Clock
+from bot.config import LoadedConfig
+from bot.config.schema import PollConfig
+from bot.core.actions import MalformedAction, decode
+from bot.core.content import PollMessage
+from bot.core.events import ActionInvoked
+from bot.errors import PollStateError, UnknownPoll
+from bot.polls import voting
+from bot.polls.render import render_poll
+from bot.polls.results import PollResults, build_results
+from bot.storage.base import (
+    Ballot,
+    BallotRequest,
+    CastResult,
+    CastStatus,
+    PollRecord,
+    PollState,
+    Rejection,
+    Store,
+)
+from bot.timefmt import human, local_to_utc
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VoteReply:
+    """What to tell the voter privately, and whether the public tally changed."""
+
+    text: str
+    poll_id: str | None = None
+    tally_changed: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    poll_id: str
+    state: PollState
+
+
+class PollService:
+    def __init__(self, config: LoadedConfig, store: Store, clock: Clock) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+
+    # -- lookup -------------------------------------------------------------------------
+
+    @property
+    def polls(self) -> list[PollConfig]:
+        return list(self.config.settings.polls)
+
+    def poll(self, poll_id: str) -> PollConfig:
+        poll = self.config.poll(poll_id)
+        if poll is None:
+            known = ", ".join(p.id for p in self.polls) or "none"
+            raise UnknownPoll(messages.NO_SUCH_POLL.format(poll_id=poll_id, known=known))
+        return poll
+
+    async def record(self, poll_id: str) -> PollRecord:
+        self.poll(poll_id)
+        record = await self.store.get_poll(poll_id)
+        if record is None:
+            return PollRecord(poll_id, PollState.SCHEDULED)
+        if record.state is PollState.OPEN and record.closes_at and record.closes_at <= self.clock.now():
+            # Past its closing time but not yet closed by a running bot: report it as
+            # closed (votes after closes_at are refused anyway); the bot announces it.
+            return replace(record, state=PollState.CLOSED, closed_at=record.closes_at)
+        return record
+
+    async def sync_config(self) -> None:
+        """Make sure every configured poll has a state row (new polls start scheduled)."""
+        await self.store.ensure_polls(p.id for p in self.polls)
+
+    # -- schedule -----------------------------------------------------------------------
+
+    def opens_at(self, poll: PollConfig) -> datetime | None:
+        return local_to_utc(poll.opens, self.config.zone) if poll.opens else None
+
+    def closes_at(self, poll: PollConfig, opened_at: datetime) -> datetime | None:
+        if poll.closes is not None:
+            return local_to_utc(poll.closes, self.config.zone)
+        if poll.duration is not None:
+            return opened_at + poll.duration
+        return None
+
+    def next_due(self, records: dict[str, PollRecord]) -> datetime | None:
+        """The earliest future instant at which some poll opens or closes."""
+        moments: list[datetime] = []
+        for poll in self.polls:
+            record = records.get(poll.id)
+            state = record.state if record else PollState.SCHEDULED
+            if state is PollState.SCHEDULED:
+                opens = self.opens_at(poll)
+                if opens is not None:
+                    moments.append(opens)
+            elif state is PollState.OPEN and record and record.closes_at:
+                moments.append(record.closes_at)
+        return min(moments, default=None)
+
+    async def apply_due(self) -> list[Transition]:
+        """Open and close polls whose time has come, including any missed while down."""
+        now = self.clock.now()
+        records = {r.poll_id: r for r in await self.store.list_polls()}
+        done: list[Transition] = []
+        for poll in self.polls:
+            record = records.get(poll.id)
+            if record is None or record.state is PollState.CLOSED:
+                continue
+            if record.state is PollState.SCHEDULED:
+                opens = self.opens_at(poll)
+                if opens is not None and opens > now:
+                    continue
+                closes = self.closes_at(poll, opens or now)
+                if closes is not None and closes <= now:
+                    # The whole voting window passed while the bot was down: nobody saw
+                    # the poll, so close it quietly rather than post an empty result.
+                    if await self.store.close_poll(poll.id, now, "schedule (missed)"):
+                        await self.store.mark_announced(poll.id, now)
+                        log.warning("poll %s was never open: its window passed while down", poll.id)
+                    continue
+                if await self.store.open_poll(poll.id, now, self.closes_at(poll, now), "schedule"):
+                    done.append(Transition(poll.id, PollState.OPEN))
+                    record = await self.record(poll.id)
+            if record.state is PollState.OPEN and record.closes_at and record.closes_at <= now:
+                if await self.store.close_poll(poll.id, now, "schedule"):
+                    done.append(Transition(poll.id, PollState.CLOSED))
+        return done
+
+    # -- staff operations ---------------------------------------------------------------
+
+    async def open(self, poll_id: str, by: str) -> bool:
+        """Open now. False if already open; PollStateError if closed (closing is final)."""
+        poll = self.poll(poll_id)
+        record = await self.record(poll_id)
+        if record.state is PollState.CLOSED:
+            raise PollStateError(messages.POLL_CANNOT_REOPEN.format(poll_id=poll_id))
+        if record.state is PollState.OPEN:
+            return False
+        now = self.clock.now()
+        await self.store.ensure_polls([poll_id])
+        return await self.store.open_poll(poll_id, now, self.closes_at(poll, now), by)
+
+    async def close(self, poll_id: str, by: str) -> bool:
+        """Close now. False if it was already closed (closing happens once)."""
+        self.poll(poll_id)
+        await self.store.ensure_polls([poll_id])
+        return await self.store.close_poll(poll_id, self.clock.now(), by)
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def results(self, poll_id: str) -> PollResults:
+        poll = self.poll(poll_id)
+        return build_results(poll, await self.record(poll_id), await self.store.tally(poll_id))
+
+    async def content(self, poll_id: str) -> PollMessage:
+        poll = self.poll(poll_id)
+        record = await self.record(poll_id)
+        return render_poll(self.config, poll, record, await self.store.tally(poll_id))
+
+    # -- voting -------------------------------------------------------------------------
+
+    async def vote(self, event: ActionInvoked) -> VoteReply:
+        try:
+            action = decode(event.action_id)
+        except MalformedAction:
+            return VoteReply(messages.UNKNOWN_POLL)
+        poll = self.config.poll(action.poll_id)
+        if poll is None:
+            return VoteReply(messages.UNKNOWN_POLL)
+        chosen = event.selection or (action.option_id,)
+        known = {option.id for option in poll.options}
+        if any(choice not in known for choice in chosen):
+            return VoteReply(self._unknown_option(poll), poll.id)
+        record = await self.record(poll.id)
+        refusal = self._closed_reply(poll, record, event.occurred_at)
+        if refusal is not None:
+            return VoteReply(refusal, poll.id)
+
+        def decide(current: Ballot | None) -> tuple[str, ...] | Rejection:
+            if event.selection is not None:
+                return voting.decide_selection(poll, event.selection, current)
+            return voting.decide_click(poll, action.option_id, current)
+
+        result = await self.store.cast(
+            BallotRequest(poll.id, event.user, event.delivery_id, event.occurred_at, decide)
+        )
+        return self._reply(poll, record, result)
+
+    def _closed_reply(self, poll: PollConfig, record: PollRecord, at: datetime) -> str | None:
+        if record.state is PollState.SCHEDULED:
+            opens = self.opens_at(poll)
+            when = f"on {human(opens, self.config.zone)}" if opens else "soon"
+            return messages.POLL_NOT_YET_OPEN.format(question=poll.question, opens=when)
+        if record.state is PollState.CLOSED or (record.closes_at and at >= record.closes_at):
+            hint = "The results are posted in the channel."
+            return messages.POLL_CLOSED.format(question=poll.question, results_hint=hint)
+        return None
+
+    def _unknown_option(self, poll: PollConfig) -> str:
+        labels = ", ".join(option.label for option in poll.options)
+        return messages.UNKNOWN_OPTION.format(question=poll.question, options=labels)
+
+    def _labels(self, poll: PollConfig, chosen: tuple[str, ...] | None) -> str:
+        by_id = {option.id: option.label for option in poll.options}
+        return " + ".join(by_id.get(choice, choice) for choice in chosen or ())
+
+    def _reply(self, poll: PollConfig, record: PollRecord, result: CastResult) -> VoteReply:
+        question = poll.question
+        status = result.status
+        if status is CastStatus.NOT_OPEN:
+            closed = PollRecord(poll.id, PollState.CLOSED)
+            return VoteReply(self._closed_reply(poll, closed, self.clock.now()) or "", poll.id)
+        if status is CastStatus.DUPLICATE:
+            return VoteReply(messages.DUPLICATE_DELIVERY, poll.id)
+        if status is CastStatus.STALE:
+            return VoteReply(messages.STALE_CLICK, poll.id)
+        if status is CastStatus.REJECTED:
+            return VoteReply(self._rejection_text(poll, result), poll.id)
+        if status is CastStatus.WITHDRAWN:
+            return VoteReply(messages.VOTE_WITHDRAWN.format(question=question), poll.id, True)
+        choice = self._labels(poll, result.ballot.options if result.ballot else ())
+        if status is CastStatus.UNCHANGED:
+            return VoteReply(messages.VOTE_UNCHANGED.format(choice=choice, question=question), poll.id)
+        if result.previous:
+            text = messages.VOTE_CHANGED.format(
+                question=question, previous=self._labels(poll, result.previous), choice=choice
+            )
+        else:
+            text = messages.VOTE_COUNTED.format(choice=choice, question=question)
+        extras = [text]
+        if not poll.is_single_choice and result.ballot:
+            extras.append(
+                messages.CHOICES_SO_FAR.format(
+                    count=len(result.ballot.options), max_choices=poll.max_choices
+                )
+            )
+        if not poll.allow_change:
+            extras.append(messages.CHANGE_FORBIDDEN)
+        elif record.closes_at:
+            extras.append(messages.CHANGE_UNTIL.format(closes=human(record.closes_at, self.config.zone)))
+        else:
+            extras.append(messages.CHANGE_ANYTIME)
+        if poll.results == "on_close":
+            extras.append(messages.RESULTS_AT_CLOSE)
+        return VoteReply(" ".join(extras), poll.id, True)
+
+    def _rejection_text(self, poll: PollConfig, result: CastResult) -> str:
+        code = result.rejection.code if result.rejection else ""
+        if code == voting.CHANGE_NOT_ALLOWED:
+            current = self._labels(poll, result.previous)
+            return messages.CHANGE_NOT_ALLOWED.format(current=current, question=poll.question)
+        if code == voting.TOO_MANY:
+            return messages.TOO_MANY_CHOICES.format(max_choices=poll.max_choices, question=poll.question)
+        if code == voting.UNKNOWN_OPTION:
+            return self._unknown_option(poll)
+        if code == voting.DUPLICATE_CHOICE:
+            return messages.DUPLICATE_CHOICE
+        return messages.EMPTY_SELECTION

@@ -1,0 +1,136 @@
+"""The storage protocol and its records. Datetimes in and out are timezone-aware UTC.
+
+The database is the source of truth for what happened: which polls opened and closed,
+which messages were posted, and every customer's ballot."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.refs import MessageRef, UserRef
+
+
+class PollState(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    poll_id: str
+    state: PollState
+    opened_at: datetime | None = None
+    closes_at: datetime | None = None  # fixed when the poll opens (closes or opens+duration)
+    closed_at: datetime | None = None
+    announced_at: datetime | None = None  # results posted; set exactly once
+    opened_by: str | None = None
+    closed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """A customer's whole selection in one poll: one option, or up to max_choices."""
+
+    poll_id: str
+    voter: UserRef
+    options: tuple[str, ...]
+    cast_at: datetime  # when the platform says the deciding click happened
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a ballot change was refused; code is machine-readable, detail for messages."""
+
+    code: str
+    detail: str = ""
+
+
+# Given the voter's current ballot (or None), return the new selection, () to withdraw,
+# or a Rejection. Runs inside the write transaction, so it must be pure and quick.
+Decide = Callable[[Ballot | None], "tuple[str, ...] | Rejection"]
+
+
+@dataclass(frozen=True)
+class BallotRequest:
+    poll_id: str
+    voter: UserRef
+    delivery_id: str  # platform-scoped, e.g. "discord:1234"; recorded to drop replays
+    occurred_at: datetime
+    decide: Decide
+
+
+class CastStatus(enum.StrEnum):
+    ACCEPTED = "accepted"  # stored: first ballot or a change
+    UNCHANGED = "unchanged"  # same selection as before; delivery recorded
+    WITHDRAWN = "withdrawn"  # selection emptied; ballot removed
+    DUPLICATE = "duplicate"  # this delivery id was processed before; nothing changed
+    STALE = "stale"  # older than the stored ballot; nothing changed
+    NOT_OPEN = "not_open"  # the poll is not open in the database
+    REJECTED = "rejected"  # decide() refused; nothing stored
+
+
+@dataclass(frozen=True)
+class CastResult:
+    status: CastStatus
+    ballot: Ballot | None = None  # the stored ballot after the operation
+    previous: tuple[str, ...] | None = None
+    rejection: Rejection | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    poll_id: str
+    counts: dict[str, int]  # option id -> votes (options with no votes are absent)
+    voters: int  # distinct customers with a ballot
+    votes_by_platform: dict[str, int] = field(default_factory=dict)
+    voters_by_platform: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_votes(self) -> int:
+        return sum(self.counts.values())
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    async def close(self) -> None: ...
+
+    # Poll lifecycle. Transitions are compare-and-set so they happen once.
+    async def ensure_polls(self, poll_ids: Iterable[str]) -> None:
+        """Create a SCHEDULED record for each id that has none."""
+
+    async def get_poll(self, poll_id: str) -> PollRecord | None: ...
+
+    async def list_polls(self) -> list[PollRecord]: ...
+
+    async def open_poll(
+        self, poll_id: str, at: datetime, closes_at: datetime | None, by: str
+    ) -> bool:
+        """SCHEDULED -> OPEN; False if the poll was not scheduled."""
+
+    async def close_poll(self, poll_id: str, at: datetime, by: str) -> bool:
+        """SCHEDULED or OPEN -> CLOSED; False if it was already closed."""
+
+    async def mark_announced(self, poll_id: str, at: datetime) -> bool:
+        """Record that results were posted; False if they already were."""
+
+    # Where a poll was posted, to edit it later (one message per poll and channel).
+    async def record_message(self, poll_id: str, message: MessageRef, at: datetime) -> None: ...
+
+    async def poll_messages(self, poll_id: str) -> list[MessageRef]: ...
+
+    # Votes.
+    async def cast(self, request: BallotRequest) -> CastResult: ...
+
+    async def get_ballot(self, poll_id: str, voter: UserRef) -> Ballot | None: ...
+
+    async def tally(self, poll_id: str) -> Tally: ...
+
+    async def ballots(self, poll_id: str) -> list[Ballot]: ...

@@ -1,0 +1,78 @@
+"""Test stand-ins for a chat platform (not for our code): they record what the app sends."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.core.adapter import PlatformLimits
+from bot.core.content import Content
+from bot.core.events import ActionInvoked, EventSink
+from bot.core.refs import ChannelRef, MessageRef, UserRef
+
+
+@dataclass
+class Replies:
+    texts: list[str] = field(default_factory=list)
+
+    async def reply_private(self, text: str) -> None:
+        self.texts.append(text)
+
+    @property
+    def last(self) -> str:
+        return self.texts[-1]
+
+
+@dataclass
+class RecordingPlatform:
+    """A chat platform that keeps every post and edit in memory."""
+
+    name: str = "console"
+    limits: PlatformLimits = field(
+        default_factory=lambda: PlatformLimits(50, 200, edit_interval=0.0)
+    )
+    sent: list[tuple[ChannelRef, Content]] = field(default_factory=list)
+    edits: list[tuple[MessageRef, Content]] = field(default_factory=list)
+    sink: EventSink | None = None
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    async def start(self, sink: EventSink) -> None:
+        self.sink = sink
+
+    async def stop(self) -> None:
+        pass
+
+    async def send(self, channel: ChannelRef, content: Content) -> MessageRef:
+        self.sent.append((channel, content))
+        return MessageRef(channel, f"msg-{next(self._ids)}")
+
+    async def edit(self, message: MessageRef, content: Content) -> None:
+        self.edits.append((message, content))
+
+    def posts_of(self, kind: type) -> list[Any]:
+        return [content for _, content in self.sent if isinstance(content, kind)]
+
+
+_deliveries = itertools.count(1)
+
+
+def click(
+    user: str,
+    action_id: str,
+    at: datetime,
+    replies: Replies,
+    *,
+    platform: str = "console",
+    delivery_id: str | None = None,
+    selection: tuple[str, ...] | None = None,
+) -> ActionInvoked:
+    return ActionInvoked(
+        user=UserRef(platform, user, user),
+        action_id=action_id,
+        delivery_id=delivery_id or f"{platform}:d{next(_deliveries)}",
+        occurred_at=at,
+        responder=replies,
+        selection=selection,
+    )
