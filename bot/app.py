@@ -54,6 +54,8 @@ class App:
         for adapter in self.adapters.values():
             await adapter.start(self)
         await self.reconcile()
+        for adapter in self.adapters.values():
+            await adapter.started()
 
     async def run(self) -> None:
         """Keep polls on schedule until stop() is called."""

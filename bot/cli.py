@@ -156,23 +156,41 @@ def polls(config_path: Path | None, fmt: str) -> None:
         opened = human(r.opened_at, config.zone) if r.opened_at else "—"
         ends = r.closed_at or r.closes_at
         table.add_row(
-            r.id, r.state.value, opened, human(ends, config.zone) if ends else "—",
-            str(r.total_votes), str(r.voters),
+            r.id,
+            r.state.value,
+            opened,
+            human(ends, config.zone) if ends else "—",
+            str(r.total_votes),
+            str(r.voters),
         )
     Console().print(table)
 
 
 def _poll_summary(results: PollResults) -> dict[str, Any]:
     data = results.to_json()
-    keys = ("id", "question", "state", "total_votes", "voters", "opened_at", "closes_at", "closed_at")
+    keys = (
+        "id",
+        "question",
+        "state",
+        "total_votes",
+        "voters",
+        "opened_at",
+        "closes_at",
+        "closed_at",
+    )
     return {key: data[key] for key in keys}
 
 
 @main.command()
 @click.argument("poll_id")
 @_config_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
 def results(poll_id: str, config_path: Path | None, fmt: str) -> None:
     """Show a poll's tally (table, json or csv)."""
     try:
@@ -242,4 +260,3 @@ def _transition(poll_id: str, config_path: Path | None, opening: bool) -> None:
         click.echo(f"Poll {poll_id} {verb}. The running bot {follow} (or does at its next start).")
     else:
         click.echo(f"Poll {poll_id} was already {verb}; nothing changed.")
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -21,10 +22,8 @@ class SystemClock:
 
     async def sleep_until(self, when: datetime, wake: asyncio.Event) -> None:
         delay = max(0.0, (when - self.now()).total_seconds())
-        try:
+        with suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout=delay)
-        except TimeoutError:
-            pass
 
 
 class FakeClock:
@@ -45,7 +44,8 @@ class FakeClock:
 
     async def sleep_until(self, when: datetime, wake: asyncio.Event) -> None:
         while self._now < when and not wake.is_set():
-            waiters = {asyncio.ensure_future(self._ticked.wait()), asyncio.ensure_future(wake.wait())}
+            ticked = asyncio.ensure_future(self._ticked.wait())
+            waiters = {ticked, asyncio.ensure_future(wake.wait())}
             _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()

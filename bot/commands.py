@@ -17,7 +17,9 @@ USAGE = {"results": "results POLL", "open": "open POLL", "close": "close POLL"}
 AfterChange = Callable[[], Awaitable[None]]
 
 
-async def run_command(service: PollService, command: CommandInvoked, after_change: AfterChange) -> str:
+async def run_command(
+    service: PollService, command: CommandInvoked, after_change: AfterChange
+) -> str:
     """Execute a staff command and return the private reply text."""
     name = command.name
     if name not in COMMANDS:

@@ -51,4 +51,6 @@ NO_SUCH_POLL = "There is no poll with id {poll_id!r}. Known polls: {known}."
 NO_POLLS = "No polls are configured."
 
 # Something broke on our side: say so, and say the vote did not count.
-INTERNAL_ERROR = "Sorry, something went wrong on our side and nothing was changed. Please try again."
+INTERNAL_ERROR = (
+    "Sorry, something went wrong on our side and nothing was changed. Please try again."
+)

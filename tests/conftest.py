@@ -57,8 +57,12 @@ def write_config(tmp_path: Path) -> WriteConfig:
         results: str = "live",
         name: str = "shop.yaml",
     ) -> Path:
-        body = text if text is not None else BASIC_CONFIG.format(
-            timing=timing, max_choices=max_choices, allow_change=allow_change, results=results
+        body = (
+            text
+            if text is not None
+            else BASIC_CONFIG.format(
+                timing=timing, max_choices=max_choices, allow_change=allow_change, results=results
+            )
         )
         path = tmp_path / name
         path.write_text(textwrap.dedent(body), encoding="utf-8")

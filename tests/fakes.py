@@ -41,6 +41,9 @@ class RecordingPlatform:
     async def start(self, sink: EventSink) -> None:
         self.sink = sink
 
+    async def started(self) -> None:
+        pass
+
     async def stop(self) -> None:
         pass
 

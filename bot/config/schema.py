@@ -138,6 +138,13 @@ class ConsoleConfig(Strict):
     staff: list[str] = Field(default_factory=lambda: ["merchant"])
 
 
+def _no_token_when_disabled(secret: str, data: object) -> object:
+    """A block switched off with enabled: false needs no token."""
+    if isinstance(data, dict) and data.get("enabled") is False and secret not in data:
+        return {**data, secret: ""}
+    return data
+
+
 class DiscordConfig(Strict):
     enabled: bool = True
     token: SecretStr
@@ -146,6 +153,11 @@ class DiscordConfig(Strict):
     staff_users: list[str] = Field(default_factory=list)
     api_base_url: str | None = None
     gateway_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _disabled(cls, data: object) -> object:
+        return _no_token_when_disabled("token", data)
 
 
 class SlackConfig(Strict):
@@ -160,6 +172,11 @@ class SlackConfig(Strict):
     staff_users: list[str] = Field(default_factory=list)
     staff_groups: list[str] = Field(default_factory=list)
     api_base_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _disabled(cls, data: object) -> object:
+        return _no_token_when_disabled("bot_token", data)
 
 
 class PlatformsConfig(Strict):

@@ -29,6 +29,9 @@ class Adapter(Protocol):
     async def start(self, sink: EventSink) -> None:
         """Connect and begin delivering events to sink; returns once connected."""
 
+    async def started(self) -> None:
+        """The app finished its start-up posts; interactive input may begin."""
+
     async def stop(self) -> None: ...
 
     async def send(self, channel: ChannelRef, content: Content) -> MessageRef: ...

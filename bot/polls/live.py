@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from bot.core.adapter import Adapter
@@ -61,10 +62,8 @@ class LiveTally:
                 continue
             if slot.task is not None and not slot.task.done():
                 slot.task.cancel()
-                try:
+                with suppress(asyncio.CancelledError):
                     await slot.task
-                except asyncio.CancelledError:
-                    pass
             adapter = self.adapters.get(message.channel.platform)
             if slot.dirty and adapter is not None:
                 await self._edit(adapter, message, slot)

@@ -74,7 +74,9 @@ def render_poll(
     )
 
 
-def _footer(poll: PollConfig, record: PollRecord, tally: Tally, zone: ZoneInfo, closed: bool) -> str:
+def _footer(
+    poll: PollConfig, record: PollRecord, tally: Tally, zone: ZoneInfo, closed: bool
+) -> str:
     how = "Pick one" if poll.is_single_choice else f"Pick up to {poll.max_choices}"
     people = f"{tally.voters} voter{'s' if tally.voters != 1 else ''}"
     if closed:
@@ -99,14 +101,18 @@ def render_results(results: PollResults) -> ResultsMessage:
     else:
         headline = "No votes were cast."
     rows = tuple(
-        ResultRow(o.id, o.label, o.votes, o.share, is_winner=winner is not None and o.id == winner.id)
+        ResultRow(
+            o.id, o.label, o.votes, o.share, is_winner=winner is not None and o.id == winner.id
+        )
         for o in results.ranked()
     )
     details = [f"{results.total_votes} votes from {results.voters} customers"]
     if len(results.votes_by_platform) > 1:
         details.append(
             "by platform: "
-            + ", ".join(f"{name} {votes}" for name, votes in sorted(results.votes_by_platform.items()))
+            + ", ".join(
+                f"{name} {votes}" for name, votes in sorted(results.votes_by_platform.items())
+            )
         )
     return ResultsMessage(
         poll_id=results.id,

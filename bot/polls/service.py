@@ -75,7 +75,11 @@ class PollService:
         record = await self.store.get_poll(poll_id)
         if record is None:
             return PollRecord(poll_id, PollState.SCHEDULED)
-        if record.state is PollState.OPEN and record.closes_at and record.closes_at <= self.clock.now():
+        if (
+            record.state is PollState.OPEN
+            and record.closes_at
+            and record.closes_at <= self.clock.now()
+        ):
             # Past its closing time but not yet closed by a running bot: report it as
             # closed (votes after closes_at are refused anyway); the bot announces it.
             return replace(record, state=PollState.CLOSED, closed_at=record.closes_at)
@@ -135,9 +139,12 @@ class PollService:
                 if await self.store.open_poll(poll.id, now, self.closes_at(poll, now), "schedule"):
                     done.append(Transition(poll.id, PollState.OPEN))
                     record = await self.record(poll.id)
-            if record.state is PollState.OPEN and record.closes_at and record.closes_at <= now:
-                if await self.store.close_poll(poll.id, now, "schedule"):
-                    done.append(Transition(poll.id, PollState.CLOSED))
+            due = record.closes_at
+            # Voting ended at closes_at (later clicks were refused), even if the bot only
+            # notices now, after downtime.
+            is_due = record.state is PollState.OPEN and due is not None and due <= now
+            if is_due and due and await self.store.close_poll(poll.id, due, "schedule"):
+                done.append(Transition(poll.id, PollState.CLOSED))
         return done
 
     # -- staff operations ---------------------------------------------------------------
@@ -234,7 +241,9 @@ class PollService:
             return VoteReply(messages.VOTE_WITHDRAWN.format(question=question), poll.id, True)
         choice = self._labels(poll, result.ballot.options if result.ballot else ())
         if status is CastStatus.UNCHANGED:
-            return VoteReply(messages.VOTE_UNCHANGED.format(choice=choice, question=question), poll.id)
+            return VoteReply(
+                messages.VOTE_UNCHANGED.format(choice=choice, question=question), poll.id
+            )
         if result.previous:
             text = messages.VOTE_CHANGED.format(
                 question=question, previous=self._labels(poll, result.previous), choice=choice
@@ -251,7 +260,9 @@ class PollService:
         if not poll.allow_change:
             extras.append(messages.CHANGE_FORBIDDEN)
         elif record.closes_at:
-            extras.append(messages.CHANGE_UNTIL.format(closes=human(record.closes_at, self.config.zone)))
+            extras.append(
+                messages.CHANGE_UNTIL.format(closes=human(record.closes_at, self.config.zone))
+            )
         else:
             extras.append(messages.CHANGE_ANYTIME)
         if poll.results == "on_close":
@@ -264,7 +275,9 @@ class PollService:
             current = self._labels(poll, result.previous)
             return messages.CHANGE_NOT_ALLOWED.format(current=current, question=poll.question)
         if code == voting.TOO_MANY:
-            return messages.TOO_MANY_CHOICES.format(max_choices=poll.max_choices, question=poll.question)
+            return messages.TOO_MANY_CHOICES.format(
+                max_choices=poll.max_choices, question=poll.question
+            )
         if code == voting.UNKNOWN_OPTION:
             return self._unknown_option(poll)
         if code == voting.DUPLICATE_CHOICE:

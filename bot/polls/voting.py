@@ -18,7 +18,9 @@ def in_config_order(poll: PollConfig, chosen: set[str]) -> tuple[str, ...]:
     return tuple(option.id for option in poll.options if option.id in chosen)
 
 
-def decide_click(poll: PollConfig, option_id: str, current: Ballot | None) -> tuple[str, ...] | Rejection:
+def decide_click(
+    poll: PollConfig, option_id: str, current: Ballot | None
+) -> tuple[str, ...] | Rejection:
     """A button click. Single choice: the click is the vote. Multiple choice: the click
     toggles that option, up to max_choices. Without allow_change a choice once made
     stays; in a multiple-choice poll more choices may still be added up to the limit."""
@@ -53,7 +55,8 @@ def decide_selection(
     if len(selection) > poll.max_choices:
         return Rejection(TOO_MANY)
     new = in_config_order(poll, set(selection))
-    if current is not None and current.options != new and not poll.allow_change:
-        if poll.is_single_choice or not set(current.options) <= set(new):
-            return Rejection(CHANGE_NOT_ALLOWED)
+    changed = current is not None and current.options != new
+    only_grows = current is not None and set(current.options) <= set(new)
+    if changed and not poll.allow_change and (poll.is_single_choice or not only_grows):
+        return Rejection(CHANGE_NOT_ALLOWED)
     return new

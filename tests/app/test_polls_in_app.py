@@ -44,7 +44,9 @@ async def running_app(
 def staff_command(name: str, *args: str, staff: bool = True) -> tuple[CommandInvoked, Replies]:
     replies = Replies()
     user = UserRef("console", "merchant" if staff else "eve", "x")
-    return CommandInvoked(user, ChannelRef("console", "general"), name, args, staff, replies), replies
+    return CommandInvoked(
+        user, ChannelRef("console", "general"), name, args, staff, replies
+    ), replies
 
 
 async def test_vote_is_confirmed_privately_and_tally_goes_live(write_config: WriteConfig) -> None:
@@ -62,12 +64,15 @@ async def test_vote_is_confirmed_privately_and_tally_goes_live(write_config: Wri
         edited = platform.edits[-1][1]
         assert isinstance(edited, PollMessage)
         assert [(c.option_id, c.tally.votes if c.tally else None) for c in edited.cards] == [
-            ("aero", 1), ("urban", 0), ("trail", 0)
+            ("aero", 1),
+            ("urban", 0),
+            ("trail", 0),
         ]
 
         await app.handle(click("ann", URBAN, clock.now(), replies))
-        assert replies.last.startswith("✅ Vote changed in “Which helmet should we stock?”: "
-                                       "AeroLite MIPS → Urban Shell.")
+        assert replies.last.startswith(
+            "✅ Vote changed in “Which helmet should we stock?”: AeroLite MIPS → Urban Shell."
+        )
         tally = await app.store.tally("helmets")
         assert tally.counts == {"urban": 1} and tally.voters == 1
 
@@ -136,16 +141,22 @@ async def test_close_happens_once_and_results_are_posted_once(write_config: Writ
         await asyncio.gather(app.handle(first), app.handle(second))
         replies_text = sorted([first_reply.last, second_reply.last])
         assert replies_text[0] == "Poll helmets is already closed."
-        assert replies_text[1].startswith("Poll “Which helmet should we stock?” (helmets) is closed")
+        assert replies_text[1].startswith(
+            "Poll “Which helmet should we stock?” (helmets) is closed"
+        )
         results = platform.posts_of(ResultsMessage)
         assert len(results) == 1
         assert results[0].headline == "🏆 AeroLite MIPS wins with 67% of the votes."
         assert [(r.option_id, r.votes) for r in results[0].rows] == [
-            ("aero", 2), ("urban", 1), ("trail", 0)
+            ("aero", 2),
+            ("urban", 1),
+            ("trail", 0),
         ]
 
         await app.handle(click("dan", URBAN, clock.now(), replies))
-        assert replies.last.startswith("Sorry, voting on “Which helmet should we stock?” has closed")
+        assert replies.last.startswith(
+            "Sorry, voting on “Which helmet should we stock?” has closed"
+        )
         assert (await app.store.tally("helmets")).total_votes == 3
 
 
@@ -190,7 +201,7 @@ async def test_votes_survive_restart_and_missed_close_happens_at_start(
     async with running_app(path, later) as (app, platform):
         record = await app.store.get_poll("helmets")
         assert record is not None and record.state is PollState.CLOSED
-        assert record.closed_at == later.now()
+        assert record.closed_at == START + timedelta(days=2)  # when voting really ended
         results = platform.posts_of(ResultsMessage)
         assert len(results) == 1 and results[0].total_votes == 2
         assert platform.posts_of(PollMessage) == []

@@ -14,11 +14,18 @@ import pytest
 from tests.conftest import REPO, WriteConfig
 
 
-def engagebot(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def engagebot(
+    *args: str, stdin: str = "", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "ENGAGEBOT_DATABASE_URL"}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        input=stdin, capture_output=True, text=True, timeout=60, cwd=cwd or REPO, env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd or REPO,
+        env=env,
     )
 
 
@@ -30,17 +37,27 @@ def example(tmp_path: Path) -> Path:
 
 
 def test_console_demo_end_to_end(example: Path) -> None:
-    script = "\n".join([
-        "1",                      # merchant votes for option 1
-        "/as alice", "2",
-        "/as bob", "2",
-        "/as alice", "3",         # alice changes her mind
-        "/as bob", "/close spring-helmets",     # not staff: refused
-        "/as merchant", "/results spring-helmets",
-        "hello everyone",
-        "/close spring-helmets",
-        "1",                      # too late
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "1",  # merchant votes for option 1
+                "/as alice",
+                "2",
+                "/as bob",
+                "2",
+                "/as alice",
+                "3",  # alice changes her mind
+                "/as bob",
+                "/close spring-helmets",  # not staff: refused
+                "/as merchant",
+                "/results spring-helmets",
+                "hello everyone",
+                "/close spring-helmets",
+                "1",  # too late
+            ]
+        )
+        + "\n"
+    )
     done = engagebot("run", "--config", str(example), stdin=script)
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -61,11 +78,16 @@ def test_console_demo_end_to_end(example: Path) -> None:
     assert data["id"] == "spring-helmets" and data["state"] == "closed"
     assert data["total_votes"] == 3 and data["voters"] == 3
     assert [(o["id"], o["label"], o["votes"]) for o in data["options"]] == [
-        ("aero", "AeroLite MIPS", 1), ("urban", "Urban Shell", 1), ("trail", "Trail Pro", 1)
+        ("aero", "AeroLite MIPS", 1),
+        ("urban", "Urban Shell", 1),
+        ("trail", "Trail Pro", 1),
     ]
 
     csv_out = engagebot("results", "spring-helmets", "-c", str(example), "--format", "csv")
-    assert csv_out.stdout.splitlines()[:2] == ["option_id,label,votes,share", "aero,AeroLite MIPS,1,0.3333"]
+    assert csv_out.stdout.splitlines()[:2] == [
+        "option_id,label,votes,share",
+        "aero,AeroLite MIPS,1,0.3333",
+    ]
 
     polls = engagebot("polls", "-c", str(example), "--format", "json")
     assert [(p["id"], p["state"], p["total_votes"]) for p in json.loads(polls.stdout)] == [
@@ -79,7 +101,9 @@ def test_second_run_continues_where_the_first_stopped(example: Path) -> None:
     second = engagebot("run", "-c", str(example), stdin="/as zoe\n2\n")
     assert "📊 Which helmet" in second.stdout  # the console shows open polls again
     assert "Urban Shell 2 (100%)" in second.stdout
-    data = json.loads(engagebot("results", "spring-helmets", "-c", str(example), "--format", "json").stdout)
+    data = json.loads(
+        engagebot("results", "spring-helmets", "-c", str(example), "--format", "json").stdout
+    )
     assert data["state"] == "open" and data["total_votes"] == 2
 
 
@@ -133,4 +157,8 @@ def test_console_script_and_module_agree() -> None:
     script = Path(sys.executable).parent / "engagebot"
     assert script.exists(), "the engagebot console script is installed"
     via_script = subprocess.run([str(script), "--version"], capture_output=True, text=True)
-    assert via_script.stdout.strip() == engagebot("--version").stdout.strip() == "engagebot, version 0.1.0"
+    assert (
+        via_script.stdout.strip()
+        == engagebot("--version").stdout.strip()
+        == "engagebot, version 0.1.0"
+    )

@@ -28,7 +28,11 @@ def make_poll(**overrides: Any) -> PollConfig:
         "id": "helmets",
         "question": "Which helmet?",
         "channels": ["community"],
-        "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}, {"id": "c", "label": "C"}],
+        "options": [
+            {"id": "a", "label": "A"},
+            {"id": "b", "label": "B"},
+            {"id": "c", "label": "C"},
+        ],
     }
     fields.update(overrides)
     return PollConfig.model_validate(fields)

@@ -76,14 +76,20 @@ class ConsoleAdapter:
         self._last_poll: PollMessage | None = None
         self._channels: dict[str, str] = {}  # message id -> channel name, for edits
         self._reader: asyncio.Task[None] | None = None
+        self._sink: EventSink | None = None
         self._last_channel = "general"  # chat lines go where the last post went
 
     # -- adapter protocol ---------------------------------------------------------------
 
     async def start(self, sink: EventSink) -> None:
         self.write(f"engagebot console — you are {self.user}. Type /help for commands.")
+        self._sink = sink
         await sink.handle(AdapterReady(PLATFORM))
-        self._reader = asyncio.create_task(self._read_loop(sink))
+
+    async def started(self) -> None:
+        # Read input only once start-up posts are shown: "1" must find its poll.
+        if self._sink is not None and self._reader is None:
+            self._reader = asyncio.create_task(self._read_loop(self._sink))
 
     async def stop(self) -> None:
         if self._reader is not None and not self._reader.done():
@@ -174,7 +180,9 @@ class ConsoleAdapter:
         else:
             channel = ChannelRef(PLATFORM, self._current_channel())
             is_staff = self.user in self._staff
-            await sink.handle(CommandInvoked(self._user(), channel, name, args, is_staff, responder))
+            await sink.handle(
+                CommandInvoked(self._user(), channel, name, args, is_staff, responder)
+            )
         return True
 
     async def _vote_by_number(self, number: int, sink: EventSink) -> None:

@@ -47,10 +47,7 @@ def poll_card(poll: PollMessage, channel: str) -> str:
 
 def tally_line(poll: PollMessage, channel: str) -> str:
     where = f"[#{channel} {poll.poll_id}]"
-    if poll.state == "closed":
-        prefix = f"{where} voting closed, final tally:"
-    else:
-        prefix = f"{where} tally:"
+    prefix = f"{where} voting closed, final tally:" if poll.state == "closed" else f"{where} tally:"
     if not poll.results_visible:
         return f"{where} {poll.footer}"
     parts = [
@@ -79,4 +76,3 @@ def text_post(message: TextMessage, channel: str) -> str:
     if message.image:
         text += f"\n     image: {image_text(message.image)}"
     return text
-

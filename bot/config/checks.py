@@ -1,0 +1,258 @@
+"""Rules that need the whole config: ids unique across files, channel names defined,
+image files present, platform limits respected. Every problem is positioned."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.adapters.limits import LIMITS
+from bot.config import messages
+from bot.config.env import may_echo
+from bot.config.schema import ChannelConfig, PlatformsConfig
+from bot.config.validate import Sections
+from bot.config.yaml_source import Pos, SourceMap, YPath, lookup
+from bot.errors import ConfigProblem
+
+PLATFORM_ORDER = ("console", "discord", "slack")
+
+
+def enabled_platforms(platforms: PlatformsConfig) -> tuple[str, ...]:
+    """The enabled platforms of a validated config, in PLATFORM_ORDER."""
+    blocks = {name: getattr(platforms, name) for name in PLATFORM_ORDER}
+    return _decide({name: None if b is None else b.enabled for name, b in blocks.items()})
+
+
+def enabled_platforms_raw(data: object) -> tuple[str, ...] | None:
+    """The same rule on raw data, so it is known even when a block has problems
+    (None when platforms: itself is not a mapping)."""
+    raw = data.get("platforms", {}) if isinstance(data, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return None
+    switches: dict[str, bool | None] = {}
+    for name in PLATFORM_ORDER:
+        block = raw.get(name)
+        flag = block.get("enabled", True) if isinstance(block, Mapping) else True
+        off = flag is False or str(flag).strip().lower() in ("false", "no", "off", "0")
+        switches[name] = None if name not in raw else not off
+    return _decide(switches)
+
+
+def _decide(switches: Mapping[str, bool | None]) -> tuple[str, ...]:
+    """switches: None = no block, else its enabled flag. discord/slack: block present
+    and enabled. console: block present and enabled, or the zero-setup default when
+    nothing else is enabled, unless it says enabled: false."""
+    others = any(switches[name] for name in PLATFORM_ORDER if name != "console")
+    console = switches["console"] is True or (switches["console"] is None and not others)
+    flags = {**switches, "console": console}
+    return tuple(name for name in PLATFORM_ORDER if flags[name])
+
+
+def channel_maps_to(channel: str, config: ChannelConfig, platform: str) -> bool:
+    """The console uses the channel's name when no console id is given."""
+    return platform == "console" or getattr(config, platform, None) is not None
+
+
+def image_fields(data: object) -> Iterable[tuple[YPath, dict[object, object]]]:
+    """Every raw option/question mapping that has an image key, with the key's path."""
+    if not isinstance(data, Mapping):
+        return
+    for section, items in (("polls", "options"), ("prompts", "questions")):
+        entries = data.get(section)
+        if not isinstance(entries, list):
+            continue
+        for i, entry in enumerate(entries):
+            children = entry.get(items) if isinstance(entry, Mapping) else None
+            if not isinstance(children, list):
+                continue
+            for j, child in enumerate(children):
+                if isinstance(child, dict) and "image" in child:
+                    yield (section, i, items, j, "image"), child
+
+
+def resolve_images(data: object, smap: SourceMap) -> list[ConfigProblem]:
+    """Checks each image and rewrites local paths to absolute ones, relative to the
+    file that names them (a poll in polls/x.yaml finds polls/images/...)."""
+    problems: list[ConfigProblem] = []
+    for path, holder in list(image_fields(data)):
+        ref = holder["image"]
+        if not isinstance(ref, str) or not ref.strip():
+            continue  # the schema reports wrong types; an empty image means none
+        pos = smap.value(path)
+        shown = ref if may_echo(path, smap) else "(from the environment)"
+        scheme = urlsplit(ref).scheme.lower()
+        if len(scheme) > 1:  # one letter would be a Windows drive
+            if scheme == "http":
+                problems.append(pos.problem(*messages.IMAGE_HTTP))
+            elif scheme != "https":
+                problems.append(pos.problem(*messages.image_scheme(scheme)))
+            continue
+        full = Path(os.path.abspath(Path(pos.file).parent / ref))
+        if not full.exists():
+            problems.append(pos.problem(*messages.image_missing(shown)))
+        elif not full.is_file():
+            problems.append(pos.problem(*messages.image_not_file(shown)))
+        holder["image"] = str(full)
+    return problems
+
+
+def check_config(
+    data: object, sections: Sections, smap: SourceMap, enabled: tuple[str, ...] | None
+) -> list[ConfigProblem]:
+    """Ids and channel names are checked on the raw data, so they are checked even in a
+    poll that has other problems; the rest needs validated sections."""
+    problems = _duplicate_ids(data, smap)
+    problems += _times(sections, smap)
+    problems += _channels(data, sections, smap, enabled)
+    if enabled is not None and sections.platforms is not None:
+        problems += _platform_rules(sections.platforms, smap, enabled)
+        if sections.channels is not None:
+            problems += _limits(sections, smap, enabled)
+    return problems
+
+
+def _platform_rules(
+    platforms: PlatformsConfig, smap: SourceMap, enabled: tuple[str, ...]
+) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    if not enabled:
+        problems.append(smap.key(("platforms",)).problem(*messages.NO_PLATFORM))
+    slack = platforms.slack
+    if slack is not None and "slack" in enabled:
+        mode = ("platforms", "slack", "mode")
+        where = smap.keys.get(mode) or smap.key(("platforms", "slack"))
+        if slack.mode == "http" and slack.signing_secret is None:
+            problems.append(where.problem(*messages.SLACK_HTTP_NEEDS_SECRET))
+        if slack.mode == "socket" and slack.app_token is None:
+            problems.append(where.problem(*messages.SLACK_SOCKET_NEEDS_APP_TOKEN))
+    return problems
+
+
+def _first_use(
+    kind: str, items: Iterable[tuple[str, YPath]], smap: SourceMap
+) -> list[ConfigProblem]:
+    """A problem at every repeat of an id, naming where it was first used."""
+    seen: dict[str, Pos] = {}
+    problems: list[ConfigProblem] = []
+    for value, path in items:
+        pos = smap.value(path)
+        if value in seen:
+            first = seen[value]
+            where = f"line {first.line}" if first.file == pos.file else str(first)
+            problems.append(pos.problem(*messages.duplicate_id(kind, value, where)))
+        else:
+            seen[value] = pos
+    return problems
+
+
+def _entries(data: object, *path: str) -> Iterable[tuple[int, Mapping[object, object]]]:
+    """(index, mapping) of each mapping in the raw list at path."""
+    entries = lookup(data, path)
+    if isinstance(entries, list):
+        yield from ((i, e) for i, e in enumerate(entries) if isinstance(e, Mapping))
+
+
+def _names(values: object, path: YPath) -> Iterable[tuple[str, YPath]]:
+    """Text (or number) values of a raw list, with their paths."""
+    if isinstance(values, list):
+        for k, value in enumerate(values):
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                yield str(value), (*path, k)
+
+
+def _safe(ids: list[tuple[object, YPath]], smap: SourceMap) -> list[tuple[str, YPath]]:
+    """Ids that are text and safe to quote in a message."""
+    return [(v, p) for v, p in ids if isinstance(v, str) and may_echo(p, smap)]
+
+
+def _duplicate_ids(data: object, smap: SourceMap) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    for section, kind in (("polls", "poll"), ("prompts", "prompt")):
+        ids: list[tuple[object, YPath]] = [
+            (e.get("id"), (section, i, "id")) for i, e in _entries(data, section)
+        ]
+        problems += _first_use(kind, _safe(ids, smap), smap)
+    for i, poll in _entries(data, "polls"):
+        options: list[tuple[object, YPath]] = [
+            (o.get("id"), ("polls", i, "options", j, "id")) for j, o in _entries(poll, "options")
+        ]
+        problems += _first_use("option", _safe(options, smap), smap)
+    return problems
+
+
+def _times(sections: Sections, smap: SourceMap) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    for i, poll in sections.polls:
+        if poll.opens and poll.closes and poll.closes <= poll.opens:
+            pos = smap.value(("polls", i, "closes"))
+            problems.append(pos.problem(*messages.not_after("closes", "opens")))
+    for i, prompt in sections.prompts:
+        if prompt.start and prompt.end and prompt.end <= prompt.start:
+            pos = smap.value(("prompts", i, "end"))
+            problems.append(pos.problem(*messages.not_after("end", "start")))
+    return problems
+
+
+def _references(data: object) -> Iterable[tuple[str, YPath]]:
+    """Every channel name a poll or prompt posts to, with its path."""
+    for section in ("polls", "prompts"):
+        for i, entry in _entries(data, section):
+            yield from _names(entry.get("channels"), (section, i, "channels"))
+
+
+def _channels(
+    data: object, sections: Sections, smap: SourceMap, enabled: tuple[str, ...] | None
+) -> list[ConfigProblem]:
+    defined = sections.channels
+    if defined is None:
+        return []  # the channels block itself is broken; reported already
+    problems: list[ConfigProblem] = []
+    unreachable: set[str] = set()
+    for name, path in _references(data):
+        config = defined.get(name)
+        pos = smap.value(path)
+        if config is None and name in sections.broken_channels:
+            continue  # the channel's own problems are reported
+        if config is None:
+            close = difflib.get_close_matches(name, list(defined), n=1, cutoff=0.6)
+            problems.append(
+                pos.problem(*messages.unknown_channel(name, close[0] if close else None, defined))
+            )
+        elif enabled and not any(channel_maps_to(name, config, p) for p in enabled):
+            unreachable.add(name)
+    for name in sorted(unreachable):
+        where = smap.key(("channels", name))
+        problems.append(where.problem(*messages.channel_unreachable(name, enabled or ())))
+    return problems
+
+
+def _limits(sections: Sections, smap: SourceMap, enabled: tuple[str, ...]) -> list[ConfigProblem]:
+    """Option count and label length for every enabled platform a poll is posted on."""
+    channels = sections.channels or {}
+    problems: list[ConfigProblem] = []
+    for i, poll in sections.polls:
+        platforms = [
+            p
+            for p in enabled
+            if any(
+                name in channels and channel_maps_to(name, channels[name], p)
+                for name in poll.channels
+            )
+        ]
+        for platform in platforms:
+            limits = LIMITS[platform]
+            if len(poll.options) > limits.max_options:
+                pos = smap.key(("polls", i, "options"))
+                message = messages.too_many_options(len(poll.options), platform, limits.max_options)
+                problems.append(pos.problem(*message))
+            for j, option in enumerate(poll.options):
+                if len(option.label) > limits.max_label_length:
+                    pos = smap.value(("polls", i, "options", j, "label"))
+                    message = messages.label_too_long(
+                        len(option.label), platform, limits.max_label_length
+                    )
+                    problems.append(pos.problem(*message))
+    return problems

@@ -1,0 +1,381 @@
+"""Every config message a merchant can see, each with a hint saying what to write.
+
+A message is (text, hint); the loader adds file:line:col. Messages never quote values
+they are not given: callers decide what is safe to echo (never secrets)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+Msg = tuple[str, str | None]
+
+PLATFORM_NAMES = {"console": "Console", "discord": "Discord", "slack": "Slack"}
+
+ID_RULE = "use 1-32 lowercase letters, digits, '-' or '_', starting with a letter or digit"
+FLOW_HINT = "add the closing ] or }; inside [ ] or { } put quotes around text with , : ? [ ] { }"
+QUOTE_HINT = "put quotes around text that contains ': ', '#' or starts with * & ! @ ` or %"
+
+# --- files ----------------------------------------------------------------------------
+
+FILE_NOT_FOUND: Msg = (
+    "config file or folder not found",
+    "check the path, or run engagebot from the folder that holds config/bot.yaml",
+)
+NO_BOT_YAML: Msg = (
+    "this config folder has no bot.yaml",
+    "create bot.yaml in it, starting with store: and name: your shop's name",
+)
+NO_CONFIG_FOUND: Msg = (
+    "no config found",
+    "create config/bot.yaml (copy config/example.yaml to start) or pass --config PATH",
+)
+NOT_UTF8: Msg = ("the file is not UTF-8 text", "save it as UTF-8 in your editor")
+UNREADABLE: Msg = ("the file cannot be read", "check that it exists and you may read it")
+EMPTY_CONFIG: Msg = ("the config file is empty", "start with store: and name: your shop's name")
+ROOT_NOT_MAPPING: Msg = (
+    "the config should be a list of keys like store:, channels:, polls:",
+    "start the file with store: at the beginning of a line",
+)
+
+
+def empty_item_file(kind: str) -> Msg:
+    return (f"this {kind} file is empty", f"write a {kind} (id: ..., ...) or delete the file")
+
+
+def item_file_shape(kind: str) -> Msg:
+    return (
+        f"this file should hold one {kind} or a list of {kind}s",
+        f"start the {kind} with id: at the beginning of a line",
+    )
+
+
+def not_a_list(key: str, kind: str) -> Msg:
+    return (f"'{key}' should be a list of {kind}s", f"start each {kind} with '- id: ...'")
+
+
+# --- YAML syntax -----------------------------------------------------------------------
+
+TAB_INDENT: Msg = ("a tab is used for indentation", "indent with spaces only (2 per level)")
+BAD_CHARACTER: Msg = (
+    "the file contains a control character YAML does not allow",
+    "delete the invisible character, or retype this line",
+)
+RECURSIVE_ALIAS: Msg = ("this alias refers to itself", "write the values out instead")
+COMPLEX_KEY: Msg = ("a key must be plain text", "write key: value")
+MERGE_KEY: Msg = ("'<<' merge keys are not supported", "write the keys out in full")
+TOO_BIG: Msg = (
+    "the file expands to too many values (aliases nested too deep)",
+    "write the values out instead of repeating aliases",
+)
+
+_SYNTAX: tuple[tuple[str, Msg], ...] = (
+    (
+        "mapping values are not allowed",
+        (
+            "unexpected ':' here",
+            "check this line's indentation, or put quotes around text that contains ': '",
+        ),
+    ),
+    (
+        "could not find expected ':'",
+        ("expected 'key: value' here", "check the indentation, and that each key ends with ':'"),
+    ),
+    (
+        "expected <block end>",
+        (
+            "the indentation of this line does not match the lines above",
+            "line up keys of the same block with the same number of spaces",
+        ),
+    ),
+    (
+        "did not find expected key",
+        (
+            "the indentation of this line does not match the lines above",
+            "line up keys of the same block with the same number of spaces",
+        ),
+    ),
+    (
+        "expected alphabetic or numeric character",
+        ("text starting with * or & must be in quotes", 'e.g. cron: "0 10 * * *"'),
+    ),
+    ("found undefined alias", ("text starting with * must be in quotes", 'e.g. "*new*"')),
+    ("that cannot start any token", ("this text must be in quotes", QUOTE_HINT)),
+    ("found unexpected end of stream", ("a quote is never closed", "add the closing quote")),
+    ("expected ',' or", ("a [list] or {mapping} is not closed", FLOW_HINT)),
+    (
+        "expected a single document",
+        ("a config file holds one document", "remove the extra '---' line"),
+    ),
+)
+
+
+def syntax_error(problem: str, context: str | None) -> Msg:
+    text = f"{context or ''} {problem}"
+    for needle, msg in _SYNTAX:
+        if needle in text:
+            return msg
+    return (f"YAML syntax error: {problem}", "check the indentation; " + QUOTE_HINT)
+
+
+def duplicate_key(key: str, first_line: int) -> Msg:
+    return (
+        f"key '{key}' appears twice in the same block",
+        f"it is first given on line {first_line}; keep only one",
+    )
+
+
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
+def unsupported_tag(tag: str) -> Msg:
+    return (
+        f"YAML tag {_short_tag(tag)} is not supported",
+        "remove the tag and write a plain value",
+    )
+
+
+def bad_tagged_value(tag: str) -> Msg:
+    return (f"this value does not fit its tag {_short_tag(tag)}", "remove the tag")
+
+
+# --- environment and secrets ---------------------------------------------------------
+
+
+def env_not_set(name: str) -> Msg:
+    return (
+        f"environment variable {name} is not set",
+        f"export {name}=... before starting; secrets never go in the YAML",
+    )
+
+
+def bad_env_name(name: str) -> Msg:
+    return (
+        f"'${{{name}}}' is not a valid environment variable reference",
+        "write ${NAME} with letters, digits and _ only, e.g. ${DISCORD_TOKEN}",
+    )
+
+
+def literal_secret(key: str, variable: str) -> Msg:
+    return (
+        f"{key} is written directly in the YAML",
+        f"write ${{{variable}}} and set it in the environment; secrets never go in the YAML",
+    )
+
+
+# --- keys and values (pydantic errors in merchant words) -----------------------------
+
+
+def unknown_key(key: str, where: str, suggestion: str | None, allowed: Iterable[str]) -> Msg:
+    if suggestion:
+        return (f"unknown key '{key}' in {where}", f"did you mean '{suggestion}'?")
+    return (f"unknown key '{key}' in {where}", "allowed keys: " + ", ".join(allowed))
+
+
+def missing_key(key: str, where: str, example: str) -> Msg:
+    return (f"missing required key '{key}' in {where}", f"add {example}")
+
+
+# `label` below is how the value is named, already quoted: 'price' or entry 2 of 'days'.
+
+
+def empty_block(label: str, key: str) -> Msg:
+    return (f"{label} is empty", f"write its keys on the lines below {key}:, indented")
+
+
+def wrong_type(label: str, expected: str, got: str, example: str | None) -> Msg:
+    return (f"{label} should be {expected}, not {got}", example or f"write {expected}")
+
+
+def empty_text(label: str) -> Msg:
+    return (f"{label} is empty", "write some text, or remove the key")
+
+
+def text_too_long(label: str, length: int | None, limit: object) -> Msg:
+    size = f"{length} characters" if length is not None else "too long"
+    return (f"{label} is {size}; at most {limit} are allowed", "shorten it")
+
+
+def too_few(key: str, label: str, count: int | None, minimum: object) -> Msg:
+    if key == "options":
+        return (
+            f"a poll needs at least 2 options; this one has {count}",
+            "add another option under options:",
+        )
+    if key == "questions":
+        return ("the question list is empty", "add at least one question: - text: ...")
+    if key == "channels":
+        return ("'channels' is empty", "list at least one channel defined under channels:")
+    return (f"{label} needs at least {minimum} entries", "add more entries")
+
+
+def out_of_range(label: str, relation: str, bound: object) -> Msg:
+    if isinstance(bound, float) and bound.is_integer():
+        bound = int(bound)
+    return (f"{label} must be {relation} {bound}", f"write a value {relation} {bound}")
+
+
+def not_allowed(label: str, value: str | None, allowed: list[str], suggestion: str | None) -> Msg:
+    shown = f"'{value}' is not allowed for {label}" if value else f"{label} has a wrong value"
+    choices = "allowed: " + ", ".join(allowed)
+    return (shown, f"did you mean '{suggestion}'? {choices}" if suggestion else choices)
+
+
+def bad_id(value: str | None, example: str) -> Msg:
+    shown = f"'{value}' is not a valid id" if value else "not a valid id"
+    return (shown, f"{ID_RULE}, e.g. {example}")
+
+
+def bad_currency(value: str | None) -> Msg:
+    shown = f"'{value}' is not a currency code" if value else "not a currency code"
+    return (shown, "use a 3-letter code in capitals, e.g. EUR or USD")
+
+
+BAD_LINK: Msg = (
+    "a link must start with https://",
+    "write the full address, e.g. https://example.com/item",
+)
+
+
+def bad_time_zone(value: str | None, suggestion: str | None) -> Msg:
+    shown = f"unknown time zone '{value}'" if value else "unknown time zone"
+    if suggestion:
+        return (shown, f"did you mean '{suggestion}'?")
+    return (shown, "use a name like Europe/Paris, America/New_York or UTC")
+
+
+def bad_datetime(value: str | None) -> Msg:
+    shown = f"'{value}' is not a date and time" if value else "not a date and time"
+    return (shown, "write the store's local time as YYYY-MM-DD HH:MM, e.g. 2026-03-01 09:00")
+
+
+def impossible_datetime(value: str | None) -> Msg:
+    shown = f"'{value}' is not a real date" if value else "not a real date"
+    return (shown, "check the day and the month, e.g. 2026-02-28 09:00")
+
+
+def bad_duration(value: str | None) -> Msg:
+    shown = f"'{value}' is not a duration" if value else "not a duration"
+    return (shown, "write a number and a unit: 30m, 12h, 7d or 2w")
+
+
+def bad_time_of_day(value: str | None) -> Msg:
+    shown = f"'{value}' is not a time of day" if value else "not a time of day"
+    return (shown, 'write hours:minutes in 24-hour time, e.g. at: "10:00"')
+
+
+def bad_cron(value: str | None) -> Msg:
+    shown = f"'{value}' is not a valid cron expression" if value else "not a valid cron expression"
+    return (shown, 'use five fields: minute hour day month weekday, e.g. "0 10 * * 1-5"')
+
+
+CLOSES_AND_DURATION: Msg = ("give either closes or duration, not both", "remove one of them")
+CRON_AND_AT: Msg = ("give either cron or at/days, not both", "remove cron, or remove at and days")
+NO_SCHEDULE: Msg = (
+    "this prompt has no schedule",
+    'add at: "10:00" (optionally days: [mon, wed, fri]) or cron: "0 10 * * 1-5"',
+)
+
+
+def max_choices_over_options(max_choices: object, options: object) -> Msg:
+    return (
+        f"max_choices is {max_choices} but the poll has only {options} options",
+        f"lower max_choices to at most {options}, or add options",
+    )
+
+
+def invalid_value(label: str) -> Msg:
+    return (f"{label} has a value that cannot be used", "check the spelling of the value")
+
+
+# --- whole-config checks ---------------------------------------------------------------
+
+
+def duplicate_id(kind: str, value: str, first: str) -> Msg:
+    return (
+        f"{kind} id '{value}' is used twice",
+        f"first used at {first}; give each {kind} its own id",
+    )
+
+
+def not_after(later: str, earlier: str) -> Msg:
+    return (
+        f"{later} is not after {earlier}",
+        f"set {later} to a later date and time than {earlier}",
+    )
+
+
+def unknown_channel(name: str, suggestion: str | None, defined: Iterable[str]) -> Msg:
+    names = sorted(defined)
+    if suggestion:
+        return (f"unknown channel '{name}'", f"did you mean '{suggestion}'?")
+    if names:
+        return (f"unknown channel '{name}'", "channels defined under channels: " + ", ".join(names))
+    return (
+        f"unknown channel '{name}'",
+        f"define it under channels:, e.g. channels: {{{name}: {{}}}}",
+    )
+
+
+def channel_unreachable(name: str, enabled: Iterable[str]) -> Msg:
+    platforms = " or ".join(enabled)
+    return (
+        f"channel '{name}' has no id on an enabled platform ({platforms})",
+        f"add e.g. {next(iter(enabled), 'discord')}: <channel id> under channels: {name}",
+    )
+
+
+def image_missing(ref: str) -> Msg:
+    return (
+        f"image file '{ref}' not found",
+        "paths are relative to the file that names them; check the spelling",
+    )
+
+
+IMAGE_HTTP: Msg = ("image URLs must use https://", "write https:// instead of http://")
+
+
+def image_scheme(scheme: str) -> Msg:
+    return (
+        f"image address scheme '{scheme}:' is not supported",
+        "use an https:// URL or a file path relative to this file",
+    )
+
+
+def image_not_file(ref: str) -> Msg:
+    return (f"image '{ref}' is not a file", "name an image file such as images/item.png")
+
+
+def too_many_options(count: int, platform: str, limit: int) -> Msg:
+    name = PLATFORM_NAMES.get(platform, platform)
+    return (
+        f"poll has {count} options; {name} messages allow at most {limit}",
+        f"remove options, split the poll, or disable the {platform} platform for its channels",
+    )
+
+
+def label_too_long(length: int, platform: str, limit: int) -> Msg:
+    name = PLATFORM_NAMES.get(platform, platform)
+    return (
+        f"label is {length} characters; {name} buttons allow at most {limit}",
+        f"shorten it or disable the {platform} platform for this channel",
+    )
+
+
+SLACK_HTTP_NEEDS_SECRET: Msg = (
+    "slack mode http needs signing_secret",
+    "add signing_secret: ${SLACK_SIGNING_SECRET} under platforms: slack:",
+)
+SLACK_SOCKET_NEEDS_APP_TOKEN: Msg = (
+    "slack mode socket needs app_token",
+    "add app_token: ${SLACK_APP_TOKEN} under platforms: slack:, or set mode: http",
+)
+NO_PLATFORM: Msg = (
+    "no platform is enabled",
+    "remove enabled: false from platforms: console:, or enable discord or slack",
+)
+BAD_DATABASE: Msg = (
+    "the database URL is not supported",
+    "write sqlite:///data/engagebot.db (a path relative to this file) "
+    "or postgresql://user:${DB_PASSWORD}@host/db",
+)
