@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot import __version__
@@ -115,13 +116,14 @@ def run(config_path: Path | None) -> None:
 def validate(path: Path | None, config_path: Path | None) -> None:
     """Check a config and report every problem as file:line:col."""
     try:
-        config = _load(path or config_path)
+        chosen = path or config_path or default_config_path()
+        config = _load(chosen)
     except EngageBotError as error:
         _fail(error)
     settings = config.settings
     platforms = ", ".join(config.enabled_platforms)
     click.echo(
-        f"{config.sources[0]}: OK — {len(settings.polls)} poll(s), "
+        f"{chosen}: OK — {len(settings.polls)} poll(s), "
         f"{len(settings.prompts)} prompt set(s), platforms: {platforms}"
     )
 
@@ -149,7 +151,7 @@ def polls(config_path: Path | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([_poll_summary(r) for r in rows], indent=2))
         return
-    table = Table(title=f"Polls — {config.settings.store.name}")
+    table = Table(title=escape(f"Polls — {config.settings.store.name}"))
     for column in ("id", "state", "opened", "closes / closed", "votes", "voters"):
         table.add_column(column, justify="right" if column in ("votes", "voters") else "left")
     for r in rows:
@@ -210,7 +212,7 @@ def results(poll_id: str, config_path: Path | None, fmt: str) -> None:
 
 
 def _print_results(outcome: PollResults, config: LoadedConfig) -> None:
-    table = Table(title=f"{outcome.question} [{outcome.id}, {outcome.state.value}]")
+    table = Table(title=escape(f"{outcome.question} [{outcome.id}, {outcome.state.value}]"))
     table.add_column("option")
     table.add_column("label")
     table.add_column("votes", justify="right")
@@ -218,7 +220,9 @@ def _print_results(outcome: PollResults, config: LoadedConfig) -> None:
     winner = outcome.winner
     for option in outcome.options:
         mark = " 🏆" if winner is not None and option.id == winner.id else ""
-        table.add_row(option.id, option.label + mark, str(option.votes), f"{option.share:.0%}")
+        table.add_row(
+            option.id, escape(option.label) + mark, str(option.votes), f"{option.share:.0%}"
+        )
     console = Console()
     console.print(table)
     console.print(f"{outcome.total_votes} votes from {outcome.voters} customers")

@@ -77,6 +77,7 @@ class ResultsMessage:
     total_votes: int
     voters: int
     details: tuple[str, ...] = field(default_factory=tuple)
+    chart: Image | None = None  # a bar chart PNG, where the platform can show images
 
 
 @dataclass(frozen=True)
@@ -85,4 +86,16 @@ class TextMessage:
     image: Image | None = None
 
 
-Content = PollMessage | ResultsMessage | TextMessage
+@dataclass(frozen=True)
+class PromptMessage:
+    """A daily engagement question. With open_thread the adapter starts a thread (or
+    the platform's equivalent) for replies, named thread_name."""
+
+    prompt_id: str
+    text: str
+    image: Image | None = None
+    open_thread: bool = False
+    thread_name: str = ""
+
+
+Content = PollMessage | ResultsMessage | TextMessage | PromptMessage

@@ -13,9 +13,10 @@ RULE = "─" * 60
 def image_text(image: Image) -> str:
     if image.path is not None:
         try:
-            return os.path.relpath(image.path)
+            relative = os.path.relpath(image.path)
         except ValueError:  # another drive on Windows
             return str(image.path)
+        return str(image.path) if relative.startswith("..") else relative
     return image.url or ""
 
 
@@ -55,7 +56,8 @@ def tally_line(poll: PollMessage, channel: str) -> str:
         for card in poll.cards
         if card.tally is not None
     ]
-    return f"{prefix} " + " · ".join(parts) + f" — {poll.total_votes} votes"
+    votes = f"{poll.total_votes} vote{'' if poll.total_votes == 1 else 's'}"
+    return f"{prefix} " + " · ".join(parts) + f" — {votes}"
 
 
 def results_post(results: ResultsMessage, channel: str) -> str:

@@ -1,0 +1,246 @@
+"""Vote-path benchmark for the SQLite store: throughput and latency of cast(), group commit
+against one commit per vote, and tally time as a poll grows. Prints figures, asserts nothing.
+
+    python bench/vote_path.py [--quick] [--seconds S] [--concurrency N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.core.refs import UserRef
+from bot.storage.base import Ballot, BallotRequest, Decide
+from bot.storage.codec import to_micros
+from bot.storage.sqlite import SqliteStore, Synchronous
+
+OPTIONS = ("linen-tote", "canvas-tote", "jute-tote")
+POLL = "bench-poll"
+
+
+@dataclass
+class VoteRun:
+    label: str
+    votes: int
+    seconds: float
+    latencies: list[float]
+    batches: int
+
+    def row(self) -> str:
+        lat = sorted(self.latencies)
+        p50 = lat[len(lat) // 2] * 1000
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+        rate = self.votes / self.seconds
+        per_batch = self.votes / max(1, self.batches)
+        return (
+            f"{self.label:<34} {rate:>9,.0f} {p50:>8.2f} {p99:>8.2f} "
+            f"{self.batches:>8,} {per_batch:>7.1f}"
+        )
+
+
+class Ids:
+    """Snowflake-like ids: voters random (as in a real server), deliveries increasing."""
+
+    def __init__(self) -> None:
+        self.delivery = 1_300_000_000_000_000_000
+        self.rng = random.Random(7)
+
+    def next_delivery(self) -> str:
+        self.delivery += self.rng.randrange(1, 4096)
+        return f"discord:{self.delivery}"
+
+    def voter(self) -> UserRef:
+        return UserRef("discord", str(self.rng.getrandbits(60)), "bench")
+
+
+def choose(option: str) -> Decide:
+    def decide(current: Ballot | None) -> tuple[str, ...]:
+        return (option,)
+
+    return decide
+
+
+@dataclass(frozen=True)
+class Load:
+    """Closed loop: `voters` tasks each casting back to back (throughput, latency under
+    saturation). Open loop: `rate` clicks per second arriving on schedule whatever the
+    store does (latency at a given traffic; measured from the scheduled arrival)."""
+
+    voters: int = 0
+    rate: float = 0.0
+
+
+async def run_votes(
+    folder: Path, label: str, load: Load, seconds: float, max_batch: int, sync: Synchronous
+) -> VoteRun:
+    path = folder / f"run-{len(list(folder.iterdir()))}.db"
+    store = SqliteStore(path, max_batch=max_batch, synchronous=sync)
+    await store.open()
+    now = datetime.now(UTC)
+    await store.ensure_polls([POLL])
+    await store.open_poll(POLL, now, None, "bench")
+    ids = Ids()
+    deciders = [choose(option) for option in OPTIONS]
+    latencies: list[float] = []
+    before = store.writer_stats.commits
+    clock = time.perf_counter
+
+    def new_request() -> BallotRequest:
+        return BallotRequest(POLL, ids.voter(), ids.next_delivery(), now, random.choice(deciders))
+
+    async def cast(request: BallotRequest, since: float) -> None:
+        await store.cast(request)
+        latencies.append(clock() - since)
+
+    async def voter(deadline: float) -> None:
+        while clock() < deadline:
+            await cast(new_request(), clock())
+
+    async def arrivals(deadline: float) -> None:
+        pending: set[asyncio.Task[None]] = set()
+        begin, sent = clock(), 0
+        while (moment := clock()) < deadline:
+            while sent < (moment - begin) * load.rate:
+                due = begin + sent / load.rate
+                task = asyncio.create_task(cast(new_request(), due))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                sent += 1
+            await asyncio.sleep(0.001)
+        await asyncio.gather(*pending)
+
+    started = clock()
+    deadline = started + seconds
+    if load.rate:
+        await arrivals(deadline)
+    else:
+        await asyncio.gather(*(voter(deadline) for _ in range(load.voters)))
+    elapsed = clock() - started
+    batches = store.writer_stats.commits - before
+    tally = await store.tally(POLL)
+    await store.close()
+    assert tally.total_votes == len(latencies), "lost or invented votes"
+    return VoteRun(label, len(latencies), elapsed, latencies, batches)
+
+
+def bulk_ballots(path: Path, poll_id: str, count: int) -> None:
+    """Insert count ballots straight into the table (triggers keep the totals)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = OFF")  # setup only
+    conn.execute(
+        "INSERT INTO polls (poll_id, state, opened_at, updated_at) VALUES (?, 'open', 0, 0)",
+        (poll_id,),
+    )
+    rng = random.Random(count)
+    at = to_micros(datetime.now(UTC))
+    options = [f'["{option}"]' for option in OPTIONS]
+    platforms = ("discord", "slack")
+    conn.execute("BEGIN")
+    chunk = 50_000
+    for start in range(0, count, chunk):
+        rows = []
+        for n in range(start, min(count, start + chunk)):
+            platform = platforms[n % 2]
+            user = f"{n:012d}"  # increasing keys: fast setup; tally cost does not depend on it
+            rows.append(
+                (poll_id, f"{platform}:{user}", platform, user, rng.choice(options), at, at)
+            )
+        conn.executemany(
+            "INSERT INTO ballots (poll_id, voter_key, platform, user_id, options, cast_at, "
+            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+async def time_call(make: object, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await make()  # type: ignore[operator]
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+async def bench_tally(folder: Path, sizes: list[int]) -> list[str]:
+    path = folder / "tally.db"
+    store = SqliteStore(path)
+    await store.open()  # creates the schema
+    await store.close()
+    rows = []
+    for size in sizes:
+        poll_id = f"tally-{size}"
+        started = time.perf_counter()
+        bulk_ballots(path, poll_id, size)
+        setup = time.perf_counter() - started
+        store = SqliteStore(path)
+        await store.open()
+        tally = await store.tally(poll_id)
+        assert tally.total_votes == size and tally.voters == size
+        fast = await time_call(partial(store.tally, poll_id), 9)
+        recount = await time_call(partial(store.recount, poll_id), 3 if size < 10**6 else 2)
+        assert await store.recount(poll_id) == tally
+        await store.close()
+        rows.append(f"{size:>10,} {fast:>12.2f} {recount:>14.1f} {setup:>10.1f}")
+    return rows
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs, tally up to 10^5")
+    parser.add_argument("--seconds", type=float, help="duration of each voting run")
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--max-batch", type=int, default=256, help="group-commit batch cap")
+    parser.add_argument("--sync", choices=["FULL", "NORMAL"], default="FULL")
+    args = parser.parse_args()
+    seconds = args.seconds or (1.5 if args.quick else 5.0)
+    sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
+
+    print(
+        f"SQLite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}, "
+        f"synchronous={args.sync}, {seconds:g} s per run"
+    )
+    with tempfile.TemporaryDirectory(prefix="engagebot-bench-") as tmp:
+        folder = Path(tmp)
+        sync: Synchronous = args.sync
+        crowd = Load(voters=args.concurrency)
+        name = f"{args.concurrency} concurrent"
+        runs: list[tuple[str, Load, int, Synchronous]] = [
+            ("sequential, group commit", Load(voters=1), args.max_batch, sync),
+            ("sequential, commit per vote", Load(voters=1), 1, sync),
+            (f"{name}, group commit", crowd, args.max_batch, sync),
+            (f"{name}, commit per vote", crowd, 1, sync),
+        ]
+        if sync == "FULL":  # what relaxing durability would buy
+            runs.append((f"{name}, group, sync=NORMAL", crowd, args.max_batch, "NORMAL"))
+        for rate in (1000, 4000):
+            runs.append(
+                (f"open loop {rate:,}/s, group commit", Load(rate=rate), args.max_batch, sync)
+            )
+        header = f"{'cast()':<34} {'votes/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        print(f"\n{header}{'commits':>8} {'/commit':>7}")
+        for label, load, max_batch, mode in runs:
+            result = await run_votes(folder, label, load, seconds, max_batch, mode)
+            print(result.row(), flush=True)
+
+        print(f"\n{'ballots':>10} {'tally() ms':>12} {'recount() ms':>14} {'setup s':>10}")
+        for row in await bench_tally(folder, sizes):
+            print(row, flush=True)
+    print("\ntally(): running totals kept by triggers; recount(): counts the ballot rows.")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

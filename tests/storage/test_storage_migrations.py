@@ -1,0 +1,102 @@
+"""Schema migrations: applied once, recorded in PRAGMA user_version, all or nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.errors import StorageError
+from bot.storage.migrate import Migration, apply_migrations, load_migrations, split_statements
+from bot.storage.sqlite import SqliteStore
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {row[0] for row in rows}
+
+
+def test_packaged_migrations_are_numbered_from_one() -> None:
+    migrations = load_migrations()
+    assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
+    assert migrations[0].name == "0001_initial.sql"
+
+
+async def test_open_applies_the_schema_once(db_path: Path) -> None:
+    store = SqliteStore(db_path)
+    await store.open()
+    await store.close()
+    latest = load_migrations()[-1].version
+    assert user_version(db_path) == latest
+    assert {"polls", "poll_messages", "ballots", "deliveries", "withdrawals"} <= tables(db_path)
+
+    # Reopening finds nothing to do and keeps the data.
+    store = SqliteStore(db_path)
+    await store.open()
+    await store.ensure_polls(["kept"])
+    await store.close()
+    store = SqliteStore(db_path)
+    await store.open()
+    assert [p.poll_id for p in await store.list_polls()] == ["kept"]
+    await store.close()
+    assert user_version(db_path) == latest
+
+
+async def test_wal_mode_is_on(db_path: Path) -> None:
+    store = SqliteStore(db_path)
+    await store.open()
+    try:
+        with sqlite3.connect(db_path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        await store.close()
+
+
+async def test_a_newer_schema_is_refused(db_path: Path) -> None:
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    store = SqliteStore(db_path)
+    with pytest.raises(StorageError, match="upgrade engagebot"):
+        await store.open()
+
+
+async def test_a_file_that_is_not_a_database_is_refused(db_path: Path) -> None:
+    db_path.write_bytes(b"this is a spreadsheet, not a database" * 100)
+    store = SqliteStore(db_path)
+    with pytest.raises(StorageError, match="cannot open the database"):
+        await store.open()
+
+
+def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    good = Migration(1, "0001_a.sql", "CREATE TABLE a (x INTEGER);")
+    bad = Migration(2, "0002_b.sql", "CREATE TABLE b (x INTEGER);\nINSERT INTO nowhere VALUES (1);")
+    with pytest.raises(StorageError, match=r"0002_b\.sql"):
+        apply_migrations(conn, [good, bad])
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master").fetchall()}
+    assert names == {"a"}  # b was rolled back with the failed migration
+    conn.close()
+
+
+def test_split_statements_keeps_trigger_bodies_whole() -> None:
+    sql = """
+    -- a comment
+    CREATE TABLE t (x INTEGER);
+    CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN
+        UPDATE t SET x = x + 1 WHERE x = NEW.x;
+        DELETE FROM t WHERE x < 0;
+    END;
+    -- trailing comment
+    """
+    statements = split_statements(sql)
+    assert len(statements) == 2
+    assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
