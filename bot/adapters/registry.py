@@ -1,26 +1,32 @@
-"""Builds the adapters for the enabled platforms. Platform libraries are imported here
-lazily, so running on the console never loads discord.py or slack-bolt."""
+"""Builds the adapters for the enabled platforms. Platform packages are imported here
+lazily, so running on the console never loads discord.py or slack-bolt.
+
+Each platform package exposes `create_adapter(config: LoadedConfig, clock: Clock) -> Adapter`."""
 
 from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
 
 from bot.clock import Clock
 from bot.config import LoadedConfig
 from bot.core.adapter import Adapter
 from bot.errors import PlatformError
 
+Factory = Callable[[LoadedConfig, Clock], Adapter]
+
+
+def _factory(platform: str) -> Factory:
+    try:
+        module = importlib.import_module(f"bot.adapters.{platform}")
+        factory: Factory = module.create_adapter
+    except (ImportError, AttributeError) as exc:
+        raise PlatformError(
+            f"the {platform} platform is not available in this version of engagebot; "
+            f"remove platforms.{platform} (or set enabled: false) to run without it"
+        ) from exc
+    return factory
+
 
 def build_adapters(config: LoadedConfig, clock: Clock) -> list[Adapter]:
-    adapters: list[Adapter] = []
-    for platform in config.enabled_platforms:
-        if platform == "console":
-            from bot.adapters.console import ConsoleAdapter
-
-            console = config.settings.platforms.console
-            staff = list(console.staff) if console else None
-            adapters.append(ConsoleAdapter(clock, staff=staff))
-        else:
-            raise PlatformError(
-                f"the {platform} platform is not available in this version of engagebot yet; "
-                f"remove platforms.{platform} (or set enabled: false) to run on the console"
-            )
-    return adapters
+    return [_factory(platform)(config, clock) for platform in config.enabled_platforms]

@@ -1,0 +1,95 @@
+"""What every command shares: the config option, loading, error reporting, the store.
+
+Errors the merchant can fix are printed as one line each (no traceback): exit code 2 for
+config and usage problems, 1 for refused operations."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from bot.clock import SystemClock
+from bot.config import LoadedConfig, default_config_path, load_config
+from bot.errors import ConfigError, EngageBotError
+from bot.polls.service import PollService
+from bot.storage import open_store
+from bot.storage.base import Store
+
+T = TypeVar("T")
+DATABASE_ENV = "ENGAGEBOT_DATABASE_URL"
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-c",
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Config file or folder (default: config/ or config/example.yaml).",
+    )(func)
+
+
+def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=choices[0], show_default=True
+    )
+
+
+def chosen_path(config_path: Path | None) -> Path:
+    return config_path if config_path is not None else default_config_path()
+
+
+def load_or_exit(config_path: Path | None) -> LoadedConfig:
+    try:
+        config = load_config(chosen_path(config_path))
+    except EngageBotError as error:
+        fail(error)
+    # Deployments (Docker) keep the database outside the read-only config folder.
+    override = os.environ.get(DATABASE_ENV)
+    return replace(config, database_url=override) if override else config
+
+
+def fail(error: EngageBotError) -> NoReturn:
+    if isinstance(error, ConfigError):
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        count = len(error.problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+        sys.exit(2)
+    click.echo(f"error: {error}", err=True)
+    sys.exit(1)
+
+
+def run_async(work: Callable[[], Awaitable[T]]) -> T:
+    async def main() -> T:
+        return await work()
+
+    try:
+        return asyncio.run(main())
+    except EngageBotError as error:
+        fail(error)
+
+
+async def open_config_store(config: LoadedConfig) -> Store:
+    store = open_store(config.database_url)
+    await store.open()
+    return store
+
+
+async def with_service(config: LoadedConfig, use: Callable[[PollService], Awaitable[T]]) -> T:
+    """Open the config's database, run use(service), and close the database again."""
+    store = await open_config_store(config)
+    try:
+        service = PollService(config, store, SystemClock())
+        await service.sync_config()
+        return await use(service)
+    finally:
+        await store.close()

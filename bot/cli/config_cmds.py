@@ -1,0 +1,43 @@
+"""run, validate, schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bot.cli import main
+from bot.cli.common import chosen_path, config_option, load_or_exit, run_async
+from bot.config import json_schema
+
+
+@main.command()
+@config_option
+def run(config_path: Path | None) -> None:
+    """Run the bot on every enabled platform until stopped (or end of console input)."""
+    from bot.runner import serve
+
+    config = load_or_exit(config_path)
+    run_async(lambda: serve(config))
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@config_option
+def validate(path: Path | None, config_path: Path | None) -> None:
+    """Check a config and report every problem as file:line:col."""
+    chosen = chosen_path(path or config_path)
+    config = load_or_exit(chosen)
+    settings = config.settings
+    platforms = ", ".join(config.enabled_platforms)
+    click.echo(
+        f"{chosen}: OK — {len(settings.polls)} poll(s), "
+        f"{len(settings.prompts)} prompt set(s), platforms: {platforms}"
+    )
+
+
+@main.command()
+def schema() -> None:
+    """Print the config's JSON Schema (for editor autocompletion)."""
+    click.echo(json.dumps(json_schema(), indent=2))

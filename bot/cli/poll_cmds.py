@@ -1,0 +1,144 @@
+"""Polls: list, results, open, close."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bot.cli import main
+from bot.cli.common import config_option, format_option, load_or_exit, run_async, with_service
+from bot.config import LoadedConfig
+from bot.polls.results import PollResults
+from bot.polls.service import PollService
+from bot.timefmt import human
+
+
+@main.command()
+@config_option
+@format_option("table", "json")
+def polls(config_path: Path | None, fmt: str) -> None:
+    """List polls with their state, times and vote counts."""
+    config = load_or_exit(config_path)
+
+    async def collect(service: PollService) -> list[PollResults]:
+        return [await service.results(poll.id) for poll in service.polls]
+
+    rows = run_async(lambda: with_service(config, collect))
+    if fmt == "json":
+        click.echo(json.dumps([_poll_summary(r) for r in rows], indent=2))
+        return
+    table = Table(title=escape(f"Polls — {config.settings.store.name}"))
+    for column in ("id", "state", "opened", "closes / closed", "votes", "voters"):
+        table.add_column(column, justify="right" if column in ("votes", "voters") else "left")
+    for r in rows:
+        opened = human(r.opened_at, config.zone) if r.opened_at else "—"
+        ends = r.closed_at or r.closes_at
+        table.add_row(
+            r.id,
+            r.state.value,
+            opened,
+            human(ends, config.zone) if ends else "—",
+            str(r.total_votes),
+            str(r.voters),
+        )
+    Console().print(table)
+
+
+def _poll_summary(results: PollResults) -> dict[str, Any]:
+    data = results.to_json()
+    keys = (
+        "id",
+        "question",
+        "state",
+        "total_votes",
+        "voters",
+        "opened_at",
+        "closes_at",
+        "closed_at",
+    )
+    return {key: data[key] for key in keys}
+
+
+@main.command()
+@click.argument("poll_id")
+@config_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+def results(poll_id: str, config_path: Path | None, fmt: str) -> None:
+    """Show a poll's tally (table, json or csv)."""
+    config = load_or_exit(config_path)
+    outcome = run_async(lambda: with_service(config, lambda s: s.results(poll_id)))
+    if fmt == "json":
+        click.echo(json.dumps(outcome.to_json(), indent=2))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["option_id", "label", "votes", "share"])
+        for option in outcome.options:
+            writer.writerow([option.id, option.label, option.votes, f"{option.share:.4f}"])
+    else:
+        _print_results(outcome, config)
+
+
+def _print_results(outcome: PollResults, config: LoadedConfig) -> None:
+    table = Table(title=escape(f"{outcome.question} [{outcome.id}, {outcome.state.value}]"))
+    table.add_column("option")
+    table.add_column("label")
+    table.add_column("votes", justify="right")
+    table.add_column("share", justify="right")
+    winner = outcome.winner
+    for option in outcome.options:
+        mark = " 🏆" if winner is not None and option.id == winner.id else ""
+        table.add_row(
+            option.id, escape(option.label) + mark, str(option.votes), f"{option.share:.0%}"
+        )
+    console = Console()
+    console.print(table)
+    console.print(f"{outcome.total_votes} votes from {outcome.voters} customers")
+    if outcome.closes_at and outcome.closed_at is None:
+        console.print(f"closes {human(outcome.closes_at, config.zone)}")
+
+
+@main.command(name="open")
+@click.argument("poll_id")
+@config_option
+def open_(poll_id: str, config_path: Path | None) -> None:
+    """Open a poll now (a running bot posts it within seconds)."""
+    _transition(poll_id, config_path, opening=True)
+
+
+@main.command()
+@click.argument("poll_id")
+@config_option
+def close(poll_id: str, config_path: Path | None) -> None:
+    """Close a poll now (a running bot announces the results within seconds)."""
+    _transition(poll_id, config_path, opening=False)
+
+
+def _transition(poll_id: str, config_path: Path | None, opening: bool) -> None:
+    config = load_or_exit(config_path)
+
+    async def act(service: PollService) -> bool:
+        if opening:
+            return await service.open(poll_id, by="cli")
+        return await service.close(poll_id, by="cli")
+
+    changed = run_async(lambda: with_service(config, act))
+    verb = "opened" if opening else "closed"
+    if changed:
+        follow = "posts it" if opening else "posts its results"
+        click.echo(f"Poll {poll_id} {verb}. The running bot {follow} (or does at its next start).")
+    else:
+        click.echo(f"Poll {poll_id} was already {verb}; nothing changed.")
