@@ -17,10 +17,13 @@ Factory = Callable[[LoadedConfig, Clock], Adapter]
 
 
 def _factory(platform: str) -> Factory:
+    name = f"bot.adapters.{platform}"
     try:
-        module = importlib.import_module(f"bot.adapters.{platform}")
+        module = importlib.import_module(name)
         factory: Factory = module.create_adapter
-    except (ImportError, AttributeError) as exc:
+    except (ModuleNotFoundError, AttributeError) as exc:
+        if isinstance(exc, ModuleNotFoundError) and exc.name != name:
+            raise  # a real bug or a missing dependency: don't disguise it
         raise PlatformError(
             f"the {platform} platform is not available in this version of engagebot; "
             f"remove platforms.{platform} (or set enabled: false) to run without it"

@@ -43,11 +43,15 @@ class CommandInvoked:
 
 @dataclass(frozen=True)
 class MessageReceived:
+    """A chat message. Replies to a prompt carry reply_to (a reply that references the
+    prompt message) or thread_of (a message in the thread started from it)."""
+
     user: UserRef
     channel: ChannelRef
     text: str
     reply_to: MessageRef | None = None
     thread_of: MessageRef | None = None
+    message_id: str | None = None  # the platform's id of this message: replays repeat it
 
 
 @dataclass(frozen=True)

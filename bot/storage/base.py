@@ -8,10 +8,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
-from bot.core.refs import MessageRef, UserRef
+from bot.core.refs import ChannelRef, MessageRef, UserRef
 
 
 class PollState(enum.StrEnum):
@@ -96,6 +96,25 @@ class Tally:
         return sum(self.counts.values())
 
 
+@dataclass(frozen=True)
+class PromptPost:
+    """One prompt posted (or claimed for posting) in one channel on one local date."""
+
+    prompt_id: str
+    local_date: date
+    channel: ChannelRef
+    question_index: int
+    due_at: datetime
+    claimed_at: datetime
+    message_id: str | None = None  # None: claimed but the post was not confirmed
+    posted_at: datetime | None = None
+    replies: int = 0
+
+    @property
+    def message(self) -> MessageRef | None:
+        return MessageRef(self.channel, self.message_id) if self.message_id else None
+
+
 class Store(Protocol):
     async def open(self) -> None:
         """Connect and apply pending migrations."""
@@ -134,3 +153,37 @@ class Store(Protocol):
     async def tally(self, poll_id: str) -> Tally: ...
 
     async def ballots(self, poll_id: str) -> list[Ballot]: ...
+
+    # Daily prompts.
+    async def claim_prompt_day(self, prompt_id: str, local_date: date) -> int:
+        """The rotation number of this prompt day: 0 for the first day ever handed out,
+        then 1, 2, ...; the same number every time it is asked for the same date."""
+
+    async def last_prompt_seq(self, prompt_id: str) -> int | None: ...
+
+    async def claim_prompt_post(
+        self,
+        prompt_id: str,
+        local_date: date,
+        channel: ChannelRef,
+        question_index: int,
+        due_at: datetime,
+        at: datetime,
+    ) -> bool:
+        """Reserve the post for (prompt, date, channel); False if it was reserved before."""
+
+    async def record_prompt_post(
+        self, prompt_id: str, local_date: date, message: MessageRef, at: datetime
+    ) -> None: ...
+
+    async def find_prompt_post(self, message: MessageRef) -> PromptPost | None: ...
+
+    async def record_prompt_reply(
+        self, post: PromptPost, reply_id: str, user: UserRef, at: datetime
+    ) -> bool:
+        """Count a reply once; False if this reply id was counted before."""
+
+    async def prompt_posts(
+        self, prompt_id: str | None = None, since: datetime | None = None
+    ) -> list[PromptPost]:
+        """Posts (claimed or confirmed) with their reply counts, oldest first."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,8 +17,9 @@ import aiosqlite
 
 from bot.core.refs import ChannelRef, MessageRef, UserRef
 from bot.errors import StorageError
+from bot.storage import prompt_ops
 from bot.storage import sqlite_ops as ops
-from bot.storage.base import Ballot, BallotRequest, CastResult, PollRecord, Tally
+from bot.storage.base import Ballot, BallotRequest, CastResult, PollRecord, PromptPost, Tally
 from bot.storage.codec import (
     BALLOT_COLUMNS,
     POLL_COLUMNS,
@@ -198,6 +199,63 @@ class SqliteStore:
         return await self._writer.submit(
             ops.CastOp(request, to_micros(request.occurred_at), self._now)
         )
+
+    # -- daily prompts -----------------------------------------------------------------
+
+    async def claim_prompt_day(self, prompt_id: str, local_date: date) -> int:
+        return await self._writer.submit(prompt_ops.claim_day(prompt_id, local_date, self._now()))
+
+    async def last_prompt_seq(self, prompt_id: str) -> int | None:
+        rows = await self._fetch(
+            "SELECT MAX(seq) FROM prompt_days WHERE prompt_id = ?", (prompt_id,)
+        )
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
+    async def claim_prompt_post(
+        self,
+        prompt_id: str,
+        local_date: date,
+        channel: ChannelRef,
+        question_index: int,
+        due_at: datetime,
+        at: datetime,
+    ) -> bool:
+        op = prompt_ops.claim_post(
+            prompt_id, local_date, channel, question_index, to_micros(due_at), to_micros(at)
+        )
+        return await self._writer.submit(op)
+
+    async def record_prompt_post(
+        self, prompt_id: str, local_date: date, message: MessageRef, at: datetime
+    ) -> None:
+        op = prompt_ops.record_post(prompt_id, local_date, message, to_micros(at))
+        await self._writer.submit(op)
+
+    async def find_prompt_post(self, message: MessageRef) -> PromptPost | None:
+        rows = await self._fetch(
+            f"SELECT {prompt_ops.POST_COLUMNS} FROM prompt_posts AS p "
+            "WHERE p.platform = ? AND p.channel_id = ? AND p.message_id = ?",
+            (message.channel.platform, message.channel.id, message.id),
+        )
+        return prompt_ops.post_from_row(rows[0]) if rows else None
+
+    async def record_prompt_reply(
+        self, post: PromptPost, reply_id: str, user: UserRef, at: datetime
+    ) -> bool:
+        op = prompt_ops.record_reply(post, reply_id, user, to_micros(at))
+        return await self._writer.submit(op)
+
+    async def prompt_posts(
+        self, prompt_id: str | None = None, since: datetime | None = None
+    ) -> list[PromptPost]:
+        rows = await self._fetch(
+            f"SELECT {prompt_ops.POST_COLUMNS} FROM prompt_posts AS p "
+            "WHERE (:prompt IS NULL OR p.prompt_id = :prompt) "
+            "AND (:since IS NULL OR p.due_at >= :since) "
+            "ORDER BY p.due_at, p.prompt_id, p.platform, p.channel_id",
+            {"prompt": prompt_id, "since": opt_to_micros(since)},
+        )
+        return [prompt_ops.post_from_row(row) for row in rows]
 
 
 def _tally(poll_id: str, rows: list[Any]) -> Tally:
