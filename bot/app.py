@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import messages
 from bot.clock import Clock, SystemClock
@@ -18,6 +18,7 @@ from bot.core.refs import ChannelRef, MessageRef
 from bot.polls.live import LiveTally
 from bot.polls.render import render_results
 from bot.polls.service import PollService
+from bot.prompts.service import PromptService
 from bot.storage.base import PollState, Store
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,15 @@ class App:
         store: Store,
         adapters: list[Adapter],
         clock: Clock | None = None,
+        watch_interval: timedelta | None = EXTERNAL_CHANGES_INTERVAL,
     ) -> None:
         self.config = config
         self.store = store
         self.adapters = {adapter.name: adapter for adapter in adapters}
         self.clock = clock or SystemClock()
+        self.watch_interval = watch_interval
         self.polls = PollService(config, store, self.clock)
+        self.prompts = PromptService(config, store, self.clock)
         self.live = LiveTally(self._render_poll, self.adapters)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -54,6 +58,7 @@ class App:
         for adapter in self.adapters.values():
             await adapter.start(self)
         await self.reconcile()
+        await self.post_due_prompts()  # today's prompt, if it was due while we were down
         for adapter in self.adapters.values():
             await adapter.started()
 
@@ -61,14 +66,31 @@ class App:
         """Keep polls on schedule until stop() is called."""
         while not self._stopping.is_set():
             await self.reconcile()
-            records = {r.poll_id: r for r in await self.store.list_polls()}
-            now = self.clock.now()
-            wake_at = now + EXTERNAL_CHANGES_INTERVAL
-            due = self.polls.next_due(records)
-            if due is not None:
-                wake_at = min(wake_at, max(due, now))
-            await self.clock.sleep_until(wake_at, self._wake)
+            await self.post_due_prompts()
+            await self.clock.sleep_until(await self.next_wake(), self._wake)
             self._wake.clear()
+
+    async def next_wake(self) -> datetime:
+        """The next poll or prompt time, or a short while to notice outside changes."""
+        records = {r.poll_id: r for r in await self.store.list_polls()}
+        now = self.clock.now()
+        moments = [m for m in (self.polls.next_due(records), self.prompts.next_due()) if m]
+        if self.watch_interval is not None:
+            moments.append(now + self.watch_interval)
+        # Nothing scheduled and nothing to watch: sleep until woken (stop or reload).
+        return max(min(moments, default=now + timedelta(days=1)), now)
+
+    async def reload(self, config: LoadedConfig) -> None:
+        """Take a new config: removed polls and prompts stop (their history stays), new
+        ones are scheduled. Platforms and the database change only with a restart."""
+        if config.enabled_platforms != self.config.enabled_platforms:
+            log.warning("platform changes in the config take effect after a restart")
+        if config.database_url != self.config.database_url:
+            log.warning("a new database takes effect after a restart")
+        self.config = self.polls.config = self.prompts.config = config
+        await self.polls.sync_config()
+        await self.reconcile()
+        self._wake.set()  # the loop recomputes when to wake
 
     def stop(self) -> None:
         self._stopping.set()
@@ -94,7 +116,9 @@ class App:
                 reply = await run_command(self.polls, event, self._after_command)
                 await event.responder.reply_private(reply)
             elif isinstance(event, MessageReceived):
-                log.debug("message in %s ignored", event.channel)
+                post = await self.prompts.record_reply(event)
+                if post is not None:
+                    log.debug("reply to prompt %s counted", post.prompt_id)
             elif isinstance(event, AdapterReady):
                 log.info("%s is ready", event.platform)
         except Exception:
@@ -132,10 +156,23 @@ class App:
         await self.reconcile()
         self._wake.set()  # the loop re-reads the schedule: a poll may close sooner now
 
+    async def post_due_prompts(self) -> None:
+        for occurrence in self.prompts.due_now():
+            prompt = self.config.prompt(occurrence.prompt_id)
+            if prompt is not None:
+                targets = self.channel_targets(prompt.channels)
+                await self.prompts.post(occurrence, targets, self._send)
+
+    async def _send(self, channel: ChannelRef, content: Content) -> MessageRef:
+        return await self.adapters[channel.platform].send(channel, content)
+
     def targets(self, poll_id: str) -> list[ChannelRef]:
-        poll = self.polls.poll(poll_id)
+        return self.channel_targets(self.polls.poll(poll_id).channels)
+
+    def channel_targets(self, names: list[str]) -> list[ChannelRef]:
+        """Each named channel on every running platform it has an id on."""
         found: list[ChannelRef] = []
-        for name in poll.channels:
+        for name in names:
             for platform in self.adapters:
                 channel_id = self.config.channel_id(name, platform)
                 if channel_id is not None:

@@ -1,5 +1,7 @@
 """`engagebot run`: start the app, wait for a stop signal or the end of console input,
-then shut down cleanly so every acknowledged vote and pending edit is kept."""
+then shut down cleanly so every acknowledged vote and pending edit is kept.
+
+SIGHUP reloads the config: a config with mistakes is reported and the running one kept."""
 
 from __future__ import annotations
 
@@ -13,17 +15,31 @@ from bot.adapters.registry import build_adapters
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import LoadedConfig
+from bot.errors import ConfigError
 from bot.storage import open_store
 
 log = logging.getLogger(__name__)
 
 
-async def serve(config: LoadedConfig) -> None:
+Reload = Callable[[], LoadedConfig]
+
+
+async def serve(config: LoadedConfig, reload: Reload | None = None) -> None:
     clock = SystemClock()
     adapters = build_adapters(config, clock)
     app = App(config, open_store(config.database_url), adapters, clock)
     stop = asyncio.Event()
     install_signal_handlers(stop.set)
+    reloads: set[asyncio.Task[None]] = set()
+    if reload is not None:
+
+        def on_hangup() -> None:
+            task = asyncio.create_task(_reload(app, reload))
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        with suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_hangup)
     await app.start()
     scheduler = asyncio.create_task(app.run())
     waiters = [asyncio.create_task(stop.wait())]
@@ -40,6 +56,17 @@ async def serve(config: LoadedConfig) -> None:
         await scheduler
         await app.shutdown()
         log.info("stopped")
+
+
+async def _reload(app: App, reload: Reload) -> None:
+    try:
+        config = reload()
+    except ConfigError as error:
+        for problem in error.problems:
+            log.error("config not reloaded: %s", problem)
+        return
+    await app.reload(config)
+    log.info("config reloaded")
 
 
 def install_signal_handlers(stop: Callable[[], None]) -> None:

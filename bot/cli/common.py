@@ -47,14 +47,19 @@ def chosen_path(config_path: Path | None) -> Path:
     return config_path if config_path is not None else default_config_path()
 
 
-def load_or_exit(config_path: Path | None) -> LoadedConfig:
-    try:
-        config = load_config(chosen_path(config_path))
-    except EngageBotError as error:
-        fail(error)
+def load(config_path: Path | None) -> LoadedConfig:
+    """Load and check the config; raises ConfigError listing every problem."""
+    config = load_config(chosen_path(config_path))
     # Deployments (Docker) keep the database outside the read-only config folder.
     override = os.environ.get(DATABASE_ENV)
     return replace(config, database_url=override) if override else config
+
+
+def load_or_exit(config_path: Path | None) -> LoadedConfig:
+    try:
+        return load(config_path)
+    except EngageBotError as error:
+        fail(error)
 
 
 def fail(error: EngageBotError) -> NoReturn:

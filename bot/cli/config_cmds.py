@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import main
-from bot.cli.common import chosen_path, config_option, load_or_exit, run_async
+from bot.cli.common import chosen_path, config_option, load, load_or_exit, run_async
 from bot.config import json_schema
 
 
@@ -19,7 +19,7 @@ def run(config_path: Path | None) -> None:
     from bot.runner import serve
 
     config = load_or_exit(config_path)
-    run_async(lambda: serve(config))
+    run_async(lambda: serve(config, reload=lambda: load(config_path)))
 
 
 @main.command()

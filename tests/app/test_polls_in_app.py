@@ -4,41 +4,22 @@ platform in place of a chat service, and a clock the test moves."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from bot.app import App
 from bot.clock import FakeClock
-from bot.config import load_config
 from bot.core.actions import encode_vote
 from bot.core.adapter import PlatformLimits
 from bot.core.content import PollMessage, ResultsMessage
 from bot.core.events import CommandInvoked
 from bot.core.refs import ChannelRef, UserRef
-from bot.storage import open_store
 from bot.storage.base import PollState
 from tests.conftest import WriteConfig
 from tests.fakes import RecordingPlatform, Replies, click
+from tests.harness import running_app, until
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # 09:00 in Paris
 AERO = encode_vote("helmets", "aero")
 URBAN = encode_vote("helmets", "urban")
-
-
-@asynccontextmanager
-async def running_app(
-    config_path: Path, clock: FakeClock, platform: RecordingPlatform | None = None
-) -> AsyncIterator[tuple[App, RecordingPlatform]]:
-    config = load_config(config_path)
-    platform = platform or RecordingPlatform()
-    app = App(config, open_store(config.database_url), [platform], clock)
-    await app.start()
-    try:
-        yield app, platform
-    finally:
-        await app.shutdown()
 
 
 def staff_command(name: str, *args: str, staff: bool = True) -> tuple[CommandInvoked, Replies]:
@@ -173,14 +154,14 @@ async def test_schedule_opens_and_closes_in_store_time(write_config: WriteConfig
         )
         loop = asyncio.create_task(app.run())
         await clock.advance(timedelta(hours=1))
-        await _until(lambda: len(platform.sent) == 1)
+        await until(lambda: len(platform.sent) == 1)
         await app.handle(click("ann", AERO, clock.now(), replies))
         assert "You can change it until Sun 1 Mar 18:00 CET" in replies.last
         record = await app.store.get_poll("helmets")
         assert record is not None and record.closes_at == datetime(2026, 3, 1, 17, tzinfo=UTC)
 
         await clock.advance(timedelta(hours=8))
-        await _until(lambda: len(platform.posts_of(ResultsMessage)) == 1)
+        await until(lambda: len(platform.posts_of(ResultsMessage)) == 1)
         app.stop()
         await loop
         assert (await app.store.get_poll("helmets")).state is PollState.CLOSED  # type: ignore[union-attr]
@@ -229,11 +210,3 @@ async def test_thousand_concurrent_voters_exact_tally_and_few_edits(
         last = platform.edits[-1][1]
         assert isinstance(last, PollMessage) and last.total_votes == 1000
         assert 1 <= len(platform.edits) <= 20
-
-
-async def _until(condition: object, timeout: float = 5.0) -> None:
-    async def wait() -> None:
-        while not condition():  # type: ignore[operator]
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(wait(), timeout)

@@ -557,3 +557,15 @@ def test_file_not_saved_as_utf8() -> None:
     assert problems() == [
         "bot.yaml:2:12: the file is not UTF-8 text (save it as UTF-8 in your editor)"
     ]
+
+
+def test_prompt_with_bad_time_zone() -> None:
+    text = HEAD + PROMPT.replace('at: "10:00"', 'at: "10:00"\n    timezone: America/New_Yrok')
+    assert problems(text) == [
+        "bot.yaml:10:15: unknown time zone 'America/New_Yrok' (did you mean 'America/New_York'?)"
+    ]
+
+
+def test_prompt_with_unknown_channel() -> None:
+    text = HEAD + PROMPT.replace("channels: [community]", "channels: [comunity]")
+    assert problems(text) == ["bot.yaml:8:16: unknown channel 'comunity' (did you mean 'community'?)"]

@@ -20,7 +20,7 @@ from bot.adapters.console import render
 from bot.adapters.limits import CONSOLE
 from bot.clock import Clock
 from bot.core.actions import VERSION
-from bot.core.content import Content, PollMessage, ResultsMessage, TextMessage
+from bot.core.content import Content, PollMessage, PromptMessage, ResultsMessage, TextMessage
 from bot.core.events import (
     ActionInvoked,
     AdapterReady,
@@ -78,6 +78,7 @@ class ConsoleAdapter:
         self._reader: asyncio.Task[None] | None = None
         self._sink: EventSink | None = None
         self._last_channel = "general"  # chat lines go where the last post went
+        self._last_prompt: MessageRef | None = None  # chat lines reply to it
 
     # -- adapter protocol ---------------------------------------------------------------
 
@@ -107,6 +108,9 @@ class ConsoleAdapter:
             self.write(render.results_post(content, channel.id))
         elif isinstance(content, TextMessage):
             self.write(render.text_post(content, channel.id))
+        elif isinstance(content, PromptMessage):
+            self.write(render.prompt_post(content, channel.id))
+            self._last_prompt = MessageRef(channel, message_id)
         return MessageRef(channel, message_id)
 
     async def edit(self, message: MessageRef, content: Content) -> None:
@@ -150,8 +154,10 @@ class ConsoleAdapter:
         elif line.startswith("/"):
             return await self._command(line, sink)
         else:
+            channel = ChannelRef(PLATFORM, self._current_channel())
+            message_id = f"c{uuid.uuid4().hex}"
             await sink.handle(
-                MessageReceived(self._user(), ChannelRef(PLATFORM, self._current_channel()), line)
+                MessageReceived(self._user(), channel, line, self._last_prompt, None, message_id)
             )
         return True
 

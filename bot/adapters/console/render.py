@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from bot.core.content import Image, PollMessage, ResultsMessage, TextMessage
+from bot.core.content import Image, PollMessage, PromptMessage, ResultsMessage, TextMessage
 from bot.polls.text import bar
 
 RULE = "─" * 60
@@ -78,3 +78,12 @@ def text_post(message: TextMessage, channel: str) -> str:
     if message.image:
         text += f"\n     image: {image_text(message.image)}"
     return text
+
+
+def prompt_post(prompt: PromptMessage, channel: str) -> str:
+    lines = [f"💬 #{channel} [{prompt.prompt_id}] {prompt.text}"]
+    if prompt.image:
+        lines.append(f"     image: {image_text(prompt.image)}")
+    where = f"the thread “{prompt.thread_name}”" if prompt.open_thread else "the channel"
+    lines.append(f"     (replies go to {where}: just type a message)")
+    return "\n".join(lines)

@@ -1,0 +1,141 @@
+"""schedule (what will be posted when) and prompts (each prompt set and its history)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bot.cli import main
+from bot.cli.common import config_option, format_option, load_or_exit, open_config_store, run_async
+from bot.config import LoadedConfig
+from bot.scheduler import PlannedRun, plan
+from bot.storage.base import PromptPost
+
+
+@main.command()
+@config_option
+@click.option(
+    "--days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(1, 366),
+    help="How many days to show.",
+)
+@click.option(
+    "--from",
+    "from_date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First day (YYYY-MM-DD, in the store's zone); default: now.",
+)
+@format_option("table", "json")
+def schedule(config_path: Path | None, days: int, from_date: datetime | None, fmt: str) -> None:
+    """What will be posted, where and when (local and UTC), for the next days."""
+    config = load_or_exit(config_path)
+    if from_date is None:
+        start = datetime.now(UTC)
+    else:
+        start = datetime.combine(from_date.date(), time.min, config.zone).astimezone(UTC)
+    end = start + timedelta(days=days)
+
+    async def collect() -> list[PlannedRun]:
+        store = await open_config_store(config)
+        try:
+            records = {r.poll_id: r for r in await store.list_polls()}
+            seqs = {p.id: await store.last_prompt_seq(p.id) for p in config.settings.prompts}
+        finally:
+            await store.close()
+        return plan(config, records, seqs, start, end)
+
+    runs = run_async(collect)
+    if fmt == "json":
+        click.echo(json.dumps([run.to_json() for run in runs], indent=2, ensure_ascii=False))
+        return
+    table = Table(title=escape(f"Schedule — {config.settings.store.name}, {days} day(s)"))
+    for column in ("local time", "UTC", "what", "id", "channel", "text"):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(
+            f"{run.local_time:%a %Y-%m-%d %H:%M %Z}",
+            f"{run.utc_time:%H:%M}",
+            run.kind.replace("_", " "),
+            run.id,
+            "#" + run.channel,
+            escape(run.text),
+        )
+    Console().print(table)
+    if not runs:
+        click.echo("Nothing is scheduled in this period.")
+
+
+@main.command()
+@config_option
+@format_option("table", "json")
+def prompts(config_path: Path | None, fmt: str) -> None:
+    """Each prompt set and its history: posts and replies per post."""
+    config = load_or_exit(config_path)
+
+    async def collect() -> list[PromptPost]:
+        store = await open_config_store(config)
+        try:
+            return await store.prompt_posts()
+        finally:
+            await store.close()
+
+    posts = run_async(collect)
+    if fmt == "json":
+        click.echo(json.dumps(_as_json(config, posts), indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    for prompt in config.settings.prompts:
+        mine = [p for p in posts if p.prompt_id == prompt.id]
+        replies = sum(p.replies for p in mine)
+        table = Table(title=escape(f"{prompt.id}: {len(mine)} post(s), {replies} repl(ies)"))
+        for column in ("date", "channel", "question", "posted", "replies"):
+            table.add_column(column, justify="right" if column == "replies" else "left")
+        for post in mine:
+            table.add_row(
+                post.local_date.isoformat(),
+                f"{post.channel.platform}:{post.channel.id}",
+                escape(_question(config, post)),
+                "yes" if post.message_id else "not confirmed",
+                str(post.replies),
+            )
+        console.print(table)
+
+
+def _question(config: LoadedConfig, post: PromptPost) -> str:
+    prompt = config.prompt(post.prompt_id)
+    if prompt is None or post.question_index >= len(prompt.questions):
+        return f"(question {post.question_index + 1})"
+    return prompt.questions[post.question_index].text
+
+
+def _as_json(config: LoadedConfig, posts: list[PromptPost]) -> list[dict[str, object]]:
+    known = [p.id for p in config.settings.prompts]
+    ids = known + sorted({p.prompt_id for p in posts} - set(known))  # removed ones too
+    return [
+        {
+            "id": prompt_id,
+            "in_config": prompt_id in known,
+            "posts": [
+                {
+                    "date": post.local_date.isoformat(),
+                    "platform": post.channel.platform,
+                    "channel": post.channel.id,
+                    "question": _question(config, post),
+                    "posted": post.message_id is not None,
+                    "replies": post.replies,
+                }
+                for post in posts
+                if post.prompt_id == prompt_id
+            ],
+        }
+        for prompt_id in ids
+    ]

@@ -1,0 +1,1 @@
+"""Daily engagement prompts: when they are due, which question, posting once, replies."""
