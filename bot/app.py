@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # How often the loop looks for changes made outside this process (`engagebot close ID`).
 EXTERNAL_CHANGES_INTERVAL = timedelta(seconds=5)
+RETRY_AFTER_FAILURE = timedelta(seconds=30)
 
 
 class App:
@@ -65,9 +66,15 @@ class App:
     async def run(self) -> None:
         """Keep polls on schedule until stop() is called."""
         while not self._stopping.is_set():
-            await self.reconcile()
-            await self.post_due_prompts()
-            await self.clock.sleep_until(await self.next_wake(), self._wake)
+            try:
+                await self.reconcile()
+                await self.post_due_prompts()
+                wake_at = await self.next_wake()
+            except Exception:
+                # A failing database or platform must not end scheduling for good.
+                log.exception("scheduling step failed; retrying shortly")
+                wake_at = self.clock.now() + RETRY_AFTER_FAILURE
+            await self.clock.sleep_until(wake_at, self._wake)
             self._wake.clear()
 
     async def next_wake(self) -> datetime:

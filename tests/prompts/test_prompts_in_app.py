@@ -263,3 +263,34 @@ def test_cli_schedule_json(write_config: WriteConfig) -> None:
     ]
     assert [r["text"] for r in runs] == ["First question?", "Second question?", "Third question?"]
     assert {r["channel"] for r in runs} == {"community"}
+
+
+def test_cli_schedule_lists_poll_times_too(write_config: WriteConfig) -> None:
+    path = write_config(timing="opens: 2026-03-01 10:00\n    closes: 2026-03-03 18:00")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "schedule",
+            "-c",
+            str(path),
+            "--from",
+            "2026-03-01",
+            "--days",
+            "3",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [
+        (r["kind"], r["id"], r["local_time"], r["utc_time"]) for r in json.loads(done.stdout)
+    ] == [
+        ("poll_open", "helmets", "2026-03-01T10:00:00+01:00", "2026-03-01T09:00:00Z"),
+        ("poll_close", "helmets", "2026-03-03T18:00:00+01:00", "2026-03-03T17:00:00Z"),
+    ]
