@@ -12,11 +12,13 @@ from bot.clock import Clock, SystemClock
 from bot.commands import run_command
 from bot.config import LoadedConfig
 from bot.core.adapter import Adapter
-from bot.core.content import Content
+from bot.core.content import Content, Image
 from bot.core.events import ActionInvoked, AdapterReady, CommandInvoked, Event, MessageReceived
 from bot.core.refs import ChannelRef, MessageRef
+from bot.polls import chart
 from bot.polls.live import LiveTally
 from bot.polls.render import render_results
+from bot.polls.results import PollResults
 from bot.polls.service import PollService
 from bot.prompts.service import PromptService
 from bot.storage.base import PollState, Store
@@ -68,8 +70,9 @@ class App:
         while not self._stopping.is_set():
             try:
                 await self.reconcile()
-                await self.post_due_prompts()
-                wake_at = await self.next_wake()
+                checked = self.clock.now()
+                await self.post_due_prompts(checked)
+                wake_at = await self.next_wake(checked)
             except Exception:
                 # A failing database or platform must not end scheduling for good.
                 log.exception("scheduling step failed; retrying shortly")
@@ -77,11 +80,13 @@ class App:
             await self.clock.sleep_until(wake_at, self._wake)
             self._wake.clear()
 
-    async def next_wake(self) -> datetime:
-        """The next poll or prompt time, or a short while to notice outside changes."""
+    async def next_wake(self, checked: datetime | None = None) -> datetime:
+        """The next poll or prompt time after the last check (`checked`), or a short
+        while to notice outside changes."""
         records = {r.poll_id: r for r in await self.store.list_polls()}
         now = self.clock.now()
-        moments = [m for m in (self.polls.next_due(records), self.prompts.next_due()) if m]
+        due = (self.polls.next_due(records), self.prompts.next_due(checked or now))
+        moments = [m for m in due if m]
         if self.watch_interval is not None:
             moments.append(now + self.watch_interval)
         # Nothing scheduled and nothing to watch: sleep until woken (stop or reload).
@@ -152,7 +157,7 @@ class App:
         async with self._reconcile_lock:
             await self.polls.apply_due()
             for record in await self.store.list_polls():
-                if self.config.poll(record.poll_id) is None:
+                if not self.polls.known(record.poll_id):
                     continue  # removed from the config: history stays, nothing is posted
                 if record.state is PollState.OPEN:
                     await self._post_poll(record.poll_id)
@@ -163,8 +168,8 @@ class App:
         await self.reconcile()
         self._wake.set()  # the loop re-reads the schedule: a poll may close sooner now
 
-    async def post_due_prompts(self) -> None:
-        for occurrence in self.prompts.due_now():
+    async def post_due_prompts(self, now: datetime | None = None) -> None:
+        for occurrence in self.prompts.due_now(now):
             prompt = self.config.prompt(occurrence.prompt_id)
             if prompt is not None:
                 targets = self.channel_targets(prompt.channels)
@@ -220,13 +225,35 @@ class App:
                 await adapter.edit(message, final)
             except Exception:
                 log.exception("could not show the final tally on %s", message)
-        results = render_results(await self.polls.results(poll_id))
+        runoff_id: str | None = None
+        try:
+            runoff_id = await self.polls.settle(poll_id)  # too close: a run-off opens now
+        except Exception:
+            log.exception("could not open the run-off of %s", poll_id)
+        outcome = await self.polls.results(poll_id)
+        results = render_results(outcome, await self._results_chart(outcome))
         for channel in self.targets(poll_id):
             try:
                 await self.adapters[channel.platform].send(channel, results)
             except Exception:
                 log.exception("could not post results of %s to %s", poll_id, channel)
         await self.store.mark_announced(poll_id, self.clock.now())
+        if runoff_id is not None:
+            await self._post_poll(runoff_id)
+            self._wake.set()  # the loop learns when the run-off closes
+
+    async def _results_chart(self, outcome: PollResults) -> Image | None:
+        """Draw the bar chart next to the database, off the event loop; None on failure
+        (the results are posted without it)."""
+        folder = chart.charts_folder(self.config.database_url, self.config.root)
+        try:
+            path = await asyncio.to_thread(
+                chart.results_chart, outcome, folder / f"{outcome.id}.png"
+            )
+        except Exception:
+            log.exception("could not draw the results chart of %s", outcome.id)
+            return None
+        return Image(path=path)
 
     async def _render_poll(self, poll_id: str) -> Content:
         return await self.polls.content(poll_id)

@@ -54,3 +54,67 @@ NO_POLLS = "No polls are configured."
 INTERNAL_ERROR = (
     "Sorry, something went wrong on our side and nothing was changed. Please try again."
 )
+
+# -- Slack (bot/adapters/slack) ---------------------------------------------------------
+SLACK_VOTE_BUTTON = "Vote: {label}"
+SLACK_PHOTO_IN_THREAD = "📷 photo in the thread"
+SLACK_IMAGE_IN_THREAD = "📷 image in the thread"
+SLACK_CHART_IN_THREAD = "📊 chart in the thread"
+SLACK_UPLOAD_COMMENT = "📷 {titles}"
+SLACK_REPLY_IN_THREAD = "💬 Reply in the thread: every answer counts."
+SLACK_COMMAND_USAGE = (
+    "Usage: `{command} list` · `{command} results POLL` · `{command} open POLL` · "
+    "`{command} close POLL`"
+)
+SLACK_WORKING = "⏳ Working on it…"
+
+# ---------------------------------------------------------------------------------------
+# Results that decide: verdicts, run-offs, results posts (bot/polls/render.py, runoff.py)
+# {p} is a probability already in words ("87%", "over 99%"); {margin} in points.
+VERDICT_CLEAR_WINNER = (
+    "Verdict: clear winner. {leader} is ahead of {runner_up} by {margin} points, "
+    "and {p} likely to be the customers' real favourite."
+)
+VERDICT_LEANING = (
+    "Verdict: leaning {leader}. It is ahead of {runner_up} by {margin} points and {p} "
+    "likely to be truly preferred, short of the clear win your decision rule asks for."
+)
+VERDICT_TOO_CLOSE = (
+    "Verdict: too close to call between {leader} and {runner_up} "
+    "(only {p} likely that {leader} is truly preferred)."
+)
+VERDICT_TIED = "Verdict: too close to call: {tied} are tied."
+VERDICT_NOT_ENOUGH = (
+    "Verdict: not enough votes to decide: {voters} customer{s} voted and your decision "
+    "rule asks for at least {min_votes}."
+)
+VERDICT_NO_VOTES = "Verdict: not enough votes to decide: nobody voted."
+HEADLINE_WINS = "🏆 {label} wins with {share} of the votes."
+HEADLINE_TIE = "It's a tie between {labels}."
+HEADLINE_NO_VOTES = "No votes were cast."
+HEADLINE_TOO_CLOSE = "{label} leads with {share} of the votes, but it is too close to call."
+RESULTS_PARTICIPATION = "{votes} votes from {voters} customers"
+RESULTS_BY_PLATFORM = "by platform: {platforms}"
+RESULTS_PLATFORM_ENTRY = "{platform} {votes} votes ({voters} customers)"
+RESULTS_RUNOFF_OPEN = (
+    "Run-off: {options} go head to head in a new poll ({poll_id}), open now. Vote again!"
+)
+RESULTS_IS_RUNOFF = "This was the run-off of poll {poll_id}."
+RUNOFF_QUESTION = "Run-off: {question}"
+RUNOFF_DESCRIPTION = (
+    "It was too close to call between {options}. One more vote decides: pick your favourite."
+)
+
+# -- Discord (bot/adapters/discord) ------------------------------------------------------
+DISCORD_VOTE_BUTTON = "Vote"
+DISCORD_PRODUCT_LINK = "Product page"
+DISCORD_STOPPING = (
+    "The shop's bot is restarting and nothing was changed. Please click again in a minute."
+)
+# Slash command descriptions (at most 100 characters each)
+DISCORD_CMD_GROUP = "The shop's product polls (staff only)"
+DISCORD_CMD_LIST = "List the polls with their state and vote counts"
+DISCORD_CMD_RESULTS = "Show a poll's current results"
+DISCORD_CMD_OPEN = "Open a poll now and post it"
+DISCORD_CMD_CLOSE = "Close a poll now and post its results"
+DISCORD_CMD_POLL_ARG = "The poll id, as in the config (e.g. spring-helmets)"

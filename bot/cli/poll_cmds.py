@@ -14,8 +14,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli import main
-from bot.cli.common import config_option, format_option, load_or_exit, run_async, with_service
+from bot.cli.common import (
+    config_option,
+    fail,
+    format_option,
+    load_or_exit,
+    run_async,
+    with_service,
+)
 from bot.config import LoadedConfig
+from bot.errors import EngageBotError
+from bot.polls.render import render_results
 from bot.polls.results import PollResults
 from bot.polls.service import PollService
 from bot.timefmt import human
@@ -63,6 +72,8 @@ def _poll_summary(results: PollResults) -> dict[str, Any]:
         "opened_at",
         "closes_at",
         "closed_at",
+        "verdict",
+        "runoff_of",
     )
     return {key: data[key] for key in keys}
 
@@ -77,10 +88,25 @@ def _poll_summary(results: PollResults) -> dict[str, Any]:
     default="table",
     show_default=True,
 )
-def results(poll_id: str, config_path: Path | None, fmt: str) -> None:
-    """Show a poll's tally (table, json or csv)."""
+@click.option(
+    "--chart",
+    "chart_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw the bar chart to this PNG file.",
+)
+def results(poll_id: str, config_path: Path | None, fmt: str, chart_path: Path | None) -> None:
+    """Show a poll's tally and verdict (table, json or csv)."""
     config = load_or_exit(config_path)
     outcome = run_async(lambda: with_service(config, lambda s: s.results(poll_id)))
+    if chart_path is not None:
+        from bot.polls.chart import results_chart
+
+        try:
+            results_chart(outcome, chart_path)
+        except OSError as error:
+            fail(EngageBotError(f"cannot write the chart to {chart_path}: {error.strerror}"))
+        click.echo(f"chart written to {chart_path}", err=True)
     if fmt == "json":
         click.echo(json.dumps(outcome.to_json(), indent=2))
     elif fmt == "csv":
@@ -106,7 +132,8 @@ def _print_results(outcome: PollResults, config: LoadedConfig) -> None:
         )
     console = Console()
     console.print(table)
-    console.print(f"{outcome.total_votes} votes from {outcome.voters} customers")
+    for line in render_results(outcome).details:
+        console.print(escape(line))
     if outcome.closes_at and outcome.closed_at is None:
         console.print(f"closes {human(outcome.closes_at, config.zone)}")
 

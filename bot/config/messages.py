@@ -277,6 +277,13 @@ NO_SCHEDULE: Msg = (
 )
 
 
+def leaning_over_confidence(leaning: object, confidence: object) -> Msg:
+    return (
+        f"leaning_confidence is {leaning} but confidence is only {confidence}",
+        "write a leaning_confidence at most the confidence, e.g. leaning_confidence: 0.75",
+    )
+
+
 def max_choices_over_options(max_choices: object, options: object) -> Msg:
     return (
         f"max_choices is {max_choices} but the poll has only {options} options",

@@ -194,8 +194,24 @@ class ChannelConfig(Strict):
 
 
 class DecisionRule(Strict):
-    min_votes: int = Field(default=10, ge=0)
-    min_margin: float = Field(default=0.05, ge=0, le=1)
+    """When a poll's result counts as decided (see bot/polls/verdict.py)."""
+
+    min_votes: int = Field(default=10, ge=0)  # customers who voted, not option votes
+    min_margin: float = Field(default=0.05, ge=0, le=1)  # leader's share minus runner-up's
+    # How sure we must be that the leader is truly preferred: for a clear winner, and
+    # for "leaning" (below it the poll is too close to call).
+    confidence: float = Field(default=0.95, ge=0.5, le=1)
+    leaning_confidence: float = Field(default=0.75, ge=0.5, le=1)
+
+    @model_validator(mode="after")
+    def _leaning_below_confidence(self) -> DecisionRule:
+        if self.leaning_confidence > self.confidence:
+            raise PydanticCustomError(
+                "leaning_over_confidence",
+                "leaning_confidence ({leaning}) must not be above confidence ({confidence})",
+                {"leaning": self.leaning_confidence, "confidence": self.confidence},
+            )
+        return self
 
 
 class OptionConfig(Strict):
@@ -220,6 +236,10 @@ class PollConfig(Strict):
     results: Literal["live", "on_close"] = "live"
     shuffle: bool = False
     decision: DecisionRule = Field(default_factory=DecisionRule)
+    # Too close to call at close: a run-off poll between the top two opens at once,
+    # lasting runoff_duration (default: as long as this poll ran).
+    runoff: bool = False
+    runoff_duration: Duration | None = None
     options: list[OptionConfig] = Field(min_length=2)
 
     @model_validator(mode="after")

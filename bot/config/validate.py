@@ -329,6 +329,10 @@ def _model_rule(
         return smap.value((*path, "max_choices")).problem(
             *messages.max_choices_over_options(ctx.get("max_choices"), ctx.get("options"))
         )
+    if kind == "leaning_over_confidence":
+        return smap.value((*path, "leaning_confidence")).problem(
+            *messages.leaning_over_confidence(ctx.get("leaning"), ctx.get("confidence"))
+        )
     if kind == "cron_and_at":
         return smap.key((*path, "cron")).problem(*messages.CRON_AND_AT)
     if kind == "no_schedule":

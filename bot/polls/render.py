@@ -8,12 +8,14 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
 
+from bot import messages
 from bot.config import LoadedConfig
 from bot.config.schema import OptionConfig, PollConfig
 from bot.core.actions import encode_vote
-from bot.core.content import Button, ProductCard, ResultRow, ResultsMessage, TallyBar
+from bot.core.content import Button, Image, ProductCard, ResultRow, ResultsMessage, TallyBar
 from bot.core.content import PollMessage as PollContent
-from bot.polls.results import PollResults
+from bot.polls.results import PollResults, join_labels
+from bot.polls.verdict import Verdict, percent
 from bot.storage.base import PollRecord, PollState, Tally
 from bot.timefmt import human
 
@@ -91,35 +93,88 @@ def _footer(
     return " · ".join(parts)
 
 
-def render_results(results: PollResults) -> ResultsMessage:
-    winner = results.winner
-    leaders = results.leaders
-    if winner is not None:
-        headline = f"🏆 {winner.label} wins with {winner.share:.0%} of the votes."
-    elif leaders:
-        headline = "It's a tie between " + " and ".join(o.label for o in leaders) + "."
-    else:
-        headline = "No votes were cast."
+def render_results(results: PollResults, chart: Image | None = None) -> ResultsMessage:
+    """The results post: rows best first, the verdict in words, participation, the
+    per-platform breakdown and the run-off chain; chart is the bar chart, if drawn."""
     rows = tuple(
         ResultRow(
-            o.id, o.label, o.votes, o.share, is_winner=winner is not None and o.id == winner.id
+            o.id,
+            o.label,
+            o.votes,
+            o.share,
+            is_winner=results.winner is not None and o.id == results.winner.id,
         )
         for o in results.ranked()
     )
-    details = [f"{results.total_votes} votes from {results.voters} customers"]
-    if len(results.votes_by_platform) > 1:
-        details.append(
-            "by platform: "
-            + ", ".join(
-                f"{name} {votes}" for name, votes in sorted(results.votes_by_platform.items())
+    details = [verdict_text(results), _participation(results)]
+    if results.votes_by_platform:
+        entries = ", ".join(
+            messages.RESULTS_PLATFORM_ENTRY.format(
+                platform=name, votes=votes, voters=results.voters_by_platform.get(name, 0)
             )
+            for name, votes in sorted(results.votes_by_platform.items())
         )
+        details.append(messages.RESULTS_BY_PLATFORM.format(platforms=entries))
+    if results.runoff is not None:
+        finalists = join_labels([o.label for o in results.finalists()])
+        details.append(
+            messages.RESULTS_RUNOFF_OPEN.format(options=finalists, poll_id=results.runoff)
+        )
+    if results.runoff_of is not None:
+        details.append(messages.RESULTS_IS_RUNOFF.format(poll_id=results.runoff_of))
     return ResultsMessage(
         poll_id=results.id,
         title=f"Results: {results.question}",
         rows=rows,
-        headline=headline,
+        headline=_headline(results),
         total_votes=results.total_votes,
         voters=results.voters,
         details=tuple(details),
+        chart=chart,
     )
+
+
+def _headline(results: PollResults) -> str:
+    winner, leaders = results.winner, results.leaders
+    if winner is not None:
+        share = f"{winner.share:.0%}"
+        if results.decision.verdict is Verdict.TOO_CLOSE:
+            return messages.HEADLINE_TOO_CLOSE.format(label=winner.label, share=share)
+        return messages.HEADLINE_WINS.format(label=winner.label, share=share)
+    if leaders:
+        return messages.HEADLINE_TIE.format(labels=" and ".join(o.label for o in leaders))
+    return messages.HEADLINE_NO_VOTES
+
+
+def _participation(results: PollResults) -> str:
+    return messages.RESULTS_PARTICIPATION.format(votes=results.total_votes, voters=results.voters)
+
+
+def verdict_text(results: PollResults) -> str:
+    """The verdict in plain words, naming the options."""
+    decision = results.decision
+    by_id = {o.id: o.label for o in results.options}
+    leader = by_id.get(decision.leader or "", "")
+    runner_up = by_id.get(decision.runner_up or "", "")
+    verdict = decision.verdict
+    if verdict is Verdict.NOT_ENOUGH_VOTES:
+        if results.total_votes == 0:
+            return messages.VERDICT_NO_VOTES
+        return messages.VERDICT_NOT_ENOUGH.format(
+            voters=decision.voters,
+            s="" if decision.voters == 1 else "s",
+            min_votes=decision.rule.min_votes,
+        )
+    fields = {
+        "leader": leader,
+        "runner_up": runner_up,
+        "p": percent(decision.p_leader_best),
+        "margin": f"{decision.margin * 100:.0f}",
+    }
+    if verdict is Verdict.CLEAR_WINNER:
+        return messages.VERDICT_CLEAR_WINNER.format(**fields)
+    if verdict is Verdict.LEANING:
+        return messages.VERDICT_LEANING.format(**fields)
+    if results.winner is None:
+        return messages.VERDICT_TIED.format(tied=join_labels([o.label for o in results.leaders]))
+    return messages.VERDICT_TOO_CLOSE.format(**fields)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.config.schema import PollConfig
+from bot.polls.verdict import Decision, decide
 from bot.storage.base import PollRecord, PollState, Tally
 
 
@@ -30,6 +31,10 @@ class PollResults:
     opened_at: datetime | None
     closes_at: datetime | None
     closed_at: datetime | None
+    decision: Decision
+    voters_by_platform: dict[str, int]
+    runoff_of: str | None = None  # this poll is a run-off of that poll
+    runoff: str | None = None  # the run-off poll created from this one
 
     @property
     def leaders(self) -> tuple[OptionResult, ...]:
@@ -47,6 +52,12 @@ class PollResults:
     def ranked(self) -> list[OptionResult]:
         return sorted(self.options, key=lambda option: -option.votes)
 
+    def finalists(self) -> list[OptionResult]:
+        """Who goes to a run-off: the top two (a tie for second goes to the option
+        listed first), or everyone tied for the lead when more than two are."""
+        leaders = self.leaders
+        return list(leaders) if len(leaders) > 2 else self.ranked()[:2]
+
     def to_json(self) -> dict[str, Any]:
         winner = self.winner
         return {
@@ -61,18 +72,49 @@ class PollResults:
                 {"id": o.id, "label": o.label, "votes": o.votes, "share": round(o.share, 4)}
                 for o in self.options
             ],
+            "verdict": self.decision.verdict.value,
+            "p_leader_best": round(self.decision.p_leader_best, 6),
+            "leader": self.decision.leader if self.total_votes else None,
+            "runner_up": self.decision.runner_up if self.total_votes else None,
+            "margin": round(self.decision.margin, 4),
+            "decision": {
+                "min_votes": self.decision.rule.min_votes,
+                "min_margin": self.decision.rule.min_margin,
+                "confidence": self.decision.rule.confidence,
+                "leaning_confidence": self.decision.rule.leaning_confidence,
+            },
             "platforms": dict(sorted(self.votes_by_platform.items())),
+            "voters_by_platform": dict(sorted(self.voters_by_platform.items())),
+            "runoff_of": self.runoff_of,
+            "runoff": self.runoff,
             "opened_at": _iso(self.opened_at),
             "closes_at": _iso(self.closes_at),
             "closed_at": _iso(self.closed_at),
         }
 
 
+def join_labels(labels: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def build_results(poll: PollConfig, record: PollRecord, tally: Tally) -> PollResults:
+def build_results(
+    poll: PollConfig,
+    record: PollRecord,
+    tally: Tally,
+    *,
+    pair: tuple[int, int] | None = None,
+    runoff_of: str | None = None,
+    runoff: str | None = None,
+) -> PollResults:
+    """pair: for a multiple-choice poll, the ballots that chose the leader but not the
+    runner-up and the other way round (see verdict.py); None for single choice."""
     total = sum(tally.counts.get(option.id, 0) for option in poll.options)
     options = tuple(
         OptionResult(
@@ -94,4 +136,8 @@ def build_results(poll: PollConfig, record: PollRecord, tally: Tally) -> PollRes
         opened_at=record.opened_at,
         closes_at=record.closes_at,
         closed_at=record.closed_at,
+        decision=decide([(o.id, o.votes) for o in options], tally.voters, poll.decision, pair),
+        voters_by_platform=dict(tally.voters_by_platform),
+        runoff_of=runoff_of,
+        runoff=runoff,
     )

@@ -18,18 +18,21 @@ from bot.core.actions import MalformedAction, decode
 from bot.core.content import PollMessage
 from bot.core.events import ActionInvoked
 from bot.errors import PollStateError, UnknownPoll
-from bot.polls import voting
+from bot.polls import runoff, voting
 from bot.polls.render import render_poll
 from bot.polls.results import PollResults, build_results
+from bot.polls.verdict import Verdict
 from bot.storage.base import (
     Ballot,
     BallotRequest,
     CastResult,
     CastStatus,
     PollRecord,
+    PollRound,
     PollState,
     Rejection,
     Store,
+    Tally,
 )
 from bot.timefmt import human, local_to_utc
 
@@ -56,15 +59,36 @@ class PollService:
         self.config = config
         self.store = store
         self.clock = clock
+        self.rounds = runoff.Rounds()
 
-    # -- lookup -------------------------------------------------------------------------
+    # -- lookup: the one place a poll id becomes a PollConfig ----------------------------
 
     @property
     def polls(self) -> list[PollConfig]:
-        return list(self.config.settings.polls)
+        """Configured polls, each followed by its run-off rounds (stored in the database)."""
+        return self.rounds.arrange(list(self.config.settings.polls))
+
+    def lookup(self, poll_id: str) -> PollConfig | None:
+        """The config wins if a merchant later writes a poll with a run-off's id."""
+        return self.config.poll(poll_id) or self.rounds.get(poll_id)
+
+    def known(self, poll_id: str) -> bool:
+        return self.lookup(poll_id) is not None
+
+    async def load_rounds(self) -> None:
+        """Pick up run-offs created since (possibly by another process)."""
+        self.rounds.replace(await self.store.poll_rounds())
+
+    async def find(self, poll_id: str) -> PollConfig | None:
+        """lookup(), looking in the database once more for a run-off we do not know yet."""
+        poll = self.lookup(poll_id)
+        if poll is None:
+            await self.load_rounds()
+            poll = self.lookup(poll_id)
+        return poll
 
     def poll(self, poll_id: str) -> PollConfig:
-        poll = self.config.poll(poll_id)
+        poll = self.lookup(poll_id)
         if poll is None:
             known = ", ".join(p.id for p in self.polls) or "none"
             raise UnknownPoll(messages.NO_SUCH_POLL.format(poll_id=poll_id, known=known))
@@ -87,7 +111,8 @@ class PollService:
 
     async def sync_config(self) -> None:
         """Make sure every configured poll has a state row (new polls start scheduled)."""
-        await self.store.ensure_polls(p.id for p in self.polls)
+        await self.store.ensure_polls(p.id for p in self.config.settings.polls)
+        await self.load_rounds()
 
     # -- schedule -----------------------------------------------------------------------
 
@@ -117,6 +142,7 @@ class PollService:
 
     async def apply_due(self) -> list[Transition]:
         """Open and close polls whose time has come, including any missed while down."""
+        await self.load_rounds()
         now = self.clock.now()
         records = {r.poll_id: r for r in await self.store.list_polls()}
         done: list[Transition] = []
@@ -171,7 +197,56 @@ class PollService:
 
     async def results(self, poll_id: str) -> PollResults:
         poll = self.poll(poll_id)
-        return build_results(poll, await self.record(poll_id), await self.store.tally(poll_id))
+        record = await self.record(poll_id)
+        tally = await self.store.tally(poll_id)
+        return build_results(
+            poll,
+            record,
+            tally,
+            pair=None if poll.is_single_choice else await self._pair(poll, tally),
+            runoff_of=self.rounds.runoff_of(poll_id),
+            runoff=self.rounds.runoff(poll_id),
+        )
+
+    async def _pair(self, poll: PollConfig, tally: Tally) -> tuple[int, int] | None:
+        """Multiple choice: ballots choosing the leader but not the runner-up, and the
+        other way round (only those say which of the two a customer prefers)."""
+        ranked = sorted(poll.options, key=lambda option: -tally.counts.get(option.id, 0))
+        if tally.total_votes == 0:
+            return None
+        first, second = ranked[0].id, ranked[1].id
+        only_first = only_second = 0
+        for ballot in await self.store.ballots(poll.id):
+            has_first, has_second = first in ballot.options, second in ballot.options
+            only_first += has_first and not has_second
+            only_second += has_second and not has_first
+        return only_first, only_second
+
+    # -- at close -----------------------------------------------------------------------
+
+    async def settle(self, poll_id: str) -> str | None:
+        """After close: open the run-off if the poll asks for one and was too close to
+        call. Returns the run-off's id (also when it existed already), else None.
+        Safe to call any number of times from any number of processes."""
+        poll = self.poll(poll_id)
+        existing = self.rounds.runoff(poll_id)
+        if existing is not None or not poll.runoff or self.rounds.get(poll_id) is not None:
+            return existing
+        record = await self.record(poll_id)
+        results = await self.results(poll_id)
+        too_close = results.decision.verdict is Verdict.TOO_CLOSE
+        if record.state is not PollState.CLOSED or not too_close:
+            return None
+        taken = [p.id for p in self.config.settings.polls]
+        taken += [r.poll_id for r in await self.store.list_polls()]
+        definition = runoff.definition(poll, results, runoff.round_id(poll_id, taken))
+        now = self.clock.now()
+        lasts = runoff.duration(poll, record)
+        stored = PollRound(definition.id, poll_id, runoff.TOO_CLOSE, runoff.dump(definition), now)
+        if await self.store.create_round(stored, now, now + lasts if lasts else None):
+            log.info("poll %s was too close to call: run-off %s is open", poll_id, definition.id)
+        await self.load_rounds()
+        return self.rounds.runoff(poll_id)
 
     async def content(self, poll_id: str) -> PollMessage:
         poll = self.poll(poll_id)
@@ -185,7 +260,7 @@ class PollService:
             action = decode(event.action_id)
         except MalformedAction:
             return VoteReply(messages.UNKNOWN_POLL)
-        poll = self.config.poll(action.poll_id)
+        poll = await self.find(action.poll_id)
         if poll is None:
             return VoteReply(messages.UNKNOWN_POLL)
         chosen = event.selection or (action.option_id,)

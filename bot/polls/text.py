@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from bot.polls.render import verdict_text
 from bot.polls.results import PollResults
 from bot.timefmt import human
 
@@ -26,6 +27,7 @@ def results_text(results: PollResults, zone: ZoneInfo) -> str:
             f"{option.votes:>5} ({option.share:.0%}){mark}"
         )
     lines.append(f"  {results.total_votes} votes from {results.voters} customers")
+    lines.append(f"  {verdict_text(results)}")
     if results.closes_at and results.closed_at is None:
         lines.append(f"  closes {human(results.closes_at, zone)}")
     return "\n".join(lines)

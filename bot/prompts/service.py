@@ -50,10 +50,10 @@ class PromptService:
 
     # -- when ---------------------------------------------------------------------------
 
-    def due_now(self) -> list[Occurrence]:
+    def due_now(self, now: datetime | None = None) -> list[Occurrence]:
         """Today's occurrences (in each prompt's zone) that are due and not too late for
         the prompt's catch-up policy. Past days are never caught up."""
-        now = self.clock.now()
+        now = now or self.clock.now()
         due: list[Occurrence] = []
         for prompt in self.prompts:
             zone = self.zone(prompt)
@@ -65,9 +65,11 @@ class PromptService:
             due.append(today)
         return due
 
-    def next_due(self) -> datetime | None:
-        now = self.clock.now()
-        found = (next_occurrence(p, self.zone(p), now) for p in self.prompts)
+    def next_due(self, after: datetime | None = None) -> datetime | None:
+        """The first prompt time strictly after `after` (default: now). Pass the time of
+        the last due_now() check, so a time passing between the two is not skipped."""
+        after = after or self.clock.now()
+        found = (next_occurrence(p, self.zone(p), after) for p in self.prompts)
         return min((o.due_at for o in found if o is not None), default=None)
 
     # -- posting ------------------------------------------------------------------------

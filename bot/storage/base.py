@@ -115,6 +115,28 @@ class PromptPost:
         return MessageRef(self.channel, self.message_id) if self.message_id else None
 
 
+@dataclass(frozen=True)
+class PollRound:
+    """A poll the bot created itself: a run-off of a poll that was too close to call.
+    definition is the round's poll config as JSON (the storage layer does not read it)."""
+
+    poll_id: str
+    runoff_of: str
+    reason: str  # "too_close"
+    definition: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PromptReply:
+    """One counted reply to a prompt post, for engagement reports."""
+
+    prompt_id: str
+    local_date: date  # the post's date
+    voter_key: str  # UserRef.key of who replied
+    replied_at: datetime
+
+
 class Store(Protocol):
     async def open(self) -> None:
         """Connect and apply pending migrations."""
@@ -187,3 +209,21 @@ class Store(Protocol):
         self, prompt_id: str | None = None, since: datetime | None = None
     ) -> list[PromptPost]:
         """Posts (claimed or confirmed) with their reply counts, oldest first."""
+
+    # Run-off rounds, and what results, exports and reports read.
+    async def create_round(
+        self, round_: PollRound, opened_at: datetime, closes_at: datetime | None
+    ) -> bool:
+        """Record a run-off and open its poll at opened_at, atomically; False if the
+        parent poll already has a run-off (one per poll, whoever asks first wins)."""
+
+    async def poll_rounds(self) -> list[PollRound]: ...
+
+    async def secret(self, name: str) -> bytes:
+        """A random 32-byte per-database secret, created on first use."""
+
+    async def ballots_since(self, since: datetime | None = None) -> list[Ballot]:
+        """Ballots of every poll last cast at or after since, oldest first."""
+
+    async def prompt_replies(self, since: datetime | None = None) -> list[PromptReply]:
+        """Replies counted at or after since, oldest first."""

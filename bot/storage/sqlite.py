@@ -17,13 +17,23 @@ import aiosqlite
 
 from bot.core.refs import ChannelRef, MessageRef, UserRef
 from bot.errors import StorageError
-from bot.storage import prompt_ops
+from bot.storage import prompt_ops, round_ops
 from bot.storage import sqlite_ops as ops
-from bot.storage.base import Ballot, BallotRequest, CastResult, PollRecord, PromptPost, Tally
+from bot.storage.base import (
+    Ballot,
+    BallotRequest,
+    CastResult,
+    PollRecord,
+    PollRound,
+    PromptPost,
+    PromptReply,
+    Tally,
+)
 from bot.storage.codec import (
     BALLOT_COLUMNS,
     POLL_COLUMNS,
     ballot_from_row,
+    from_micros,
     opt_to_micros,
     poll_from_row,
     to_micros,
@@ -256,6 +266,47 @@ class SqliteStore:
             {"prompt": prompt_id, "since": opt_to_micros(since)},
         )
         return [prompt_ops.post_from_row(row) for row in rows]
+
+    # -- run-off rounds, secrets, reports ---------------------------------------------
+
+    async def create_round(
+        self, round_: PollRound, opened_at: datetime, closes_at: datetime | None
+    ) -> bool:
+        op = round_ops.create_round(
+            round_, to_micros(opened_at), opt_to_micros(closes_at), self._now()
+        )
+        return await self._writer.submit(op)
+
+    async def poll_rounds(self) -> list[PollRound]:
+        rows = await self._fetch(
+            f"SELECT {round_ops.ROUND_COLUMNS} FROM poll_rounds ORDER BY created_at, poll_id"
+        )
+        return [round_ops.round_from_row(row) for row in rows]
+
+    async def secret(self, name: str) -> bytes:
+        rows = await self._fetch("SELECT value FROM secrets WHERE name = ?", (name,))
+        if rows:
+            return bytes(rows[0][0])
+        return await self._writer.submit(round_ops.secret(name, 32, self._now()))
+
+    async def ballots_since(self, since: datetime | None = None) -> list[Ballot]:
+        rows = await self._fetch(
+            f"SELECT {BALLOT_COLUMNS} FROM ballots WHERE (:since IS NULL OR cast_at >= :since) "
+            "ORDER BY cast_at, poll_id, voter_key",
+            {"since": opt_to_micros(since)},
+        )
+        return [ballot_from_row(row) for row in rows]
+
+    async def prompt_replies(self, since: datetime | None = None) -> list[PromptReply]:
+        rows = await self._fetch(
+            "SELECT prompt_id, local_date, voter_key, replied_at FROM prompt_replies "
+            "WHERE (:since IS NULL OR replied_at >= :since) ORDER BY replied_at, reply_id",
+            {"since": opt_to_micros(since)},
+        )
+        return [
+            PromptReply(row[0], date.fromisoformat(row[1]), row[2], from_micros(row[3]))
+            for row in rows
+        ]
 
 
 def _tally(poll_id: str, rows: list[Any]) -> Tally:

@@ -568,4 +568,6 @@ def test_prompt_with_bad_time_zone() -> None:
 
 def test_prompt_with_unknown_channel() -> None:
     text = HEAD + PROMPT.replace("channels: [community]", "channels: [comunity]")
-    assert problems(text) == ["bot.yaml:8:16: unknown channel 'comunity' (did you mean 'community'?)"]
+    assert problems(text) == [
+        "bot.yaml:8:16: unknown channel 'comunity' (did you mean 'community'?)"
+    ]

@@ -294,3 +294,14 @@ def test_cli_schedule_lists_poll_times_too(write_config: WriteConfig) -> None:
         ("poll_open", "helmets", "2026-03-01T10:00:00+01:00", "2026-03-01T09:00:00Z"),
         ("poll_close", "helmets", "2026-03-03T18:00:00+01:00", "2026-03-03T17:00:00Z"),
     ]
+
+
+async def test_a_due_time_passing_during_a_check_is_not_skipped(write_config: WriteConfig) -> None:
+    clock = FakeClock(MONDAY_9 + timedelta(minutes=59, seconds=59))
+    async with running_app(prompt_config(write_config), clock) as (app, platform):
+        checked = clock.now()
+        await app.post_due_prompts(checked)  # 09:59:59: not due yet
+        await clock.advance(timedelta(seconds=2))  # 10:00:01 while the loop was busy
+        assert await app.next_wake(checked) == clock.now()  # wake at once, not tomorrow
+        await app.post_due_prompts(clock.now())
+        assert prompts_sent(platform) == [("general", "First question?")]

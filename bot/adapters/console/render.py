@@ -69,6 +69,8 @@ def results_post(results: ResultsMessage, channel: str) -> str:
             f"  {row.label:<{width}}  {bar(row.share)} {row.votes:>4} ({row.share:.0%}){mark}"
         )
     lines.extend(f"  {detail}" for detail in results.details)
+    if results.chart is not None:
+        lines.append(f"  chart: {image_text(results.chart)}")
     lines.append(RULE)
     return "\n".join(lines)
 
