@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import suppress
 from datetime import datetime, timedelta
 
 from bot import messages
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 # How often the loop looks for changes made outside this process (`engagebot close ID`).
 EXTERNAL_CHANGES_INTERVAL = timedelta(seconds=5)
 RETRY_AFTER_FAILURE = timedelta(seconds=30)
+SHUTDOWN_GRACE = timedelta(seconds=5)
 
 
 class App:
@@ -50,6 +52,9 @@ class App:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._reconcile_lock = asyncio.Lock()
+        self._in_flight = 0  # events being handled, so shutdown can wait for them
+        self._idle = asyncio.Event()
+        self._idle.set()
         # Non-persistent platforms (console) get open polls posted again in each process.
         self._posted_here: set[tuple[str, ChannelRef]] = set()
 
@@ -109,7 +114,10 @@ class App:
         self._wake.set()
 
     async def shutdown(self) -> None:
-        """Flush pending edits, stop adapters, then close the store (draining writes)."""
+        """Let clicks in progress finish (their reply is the acknowledgement), flush the
+        edits they caused, stop adapters, then close the store (draining writes)."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), SHUTDOWN_GRACE.total_seconds())
         await self.live.flush()
         for adapter in self.adapters.values():
             try:
@@ -121,6 +129,16 @@ class App:
     # -- events -------------------------------------------------------------------------
 
     async def handle(self, event: Event) -> None:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            await self._dispatch(event)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _dispatch(self, event: Event) -> None:
         try:
             if isinstance(event, ActionInvoked):
                 await self._on_action(event)

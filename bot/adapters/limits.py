@@ -8,7 +8,8 @@ CONSOLE = PlatformLimits(
     max_options=50, max_label_length=200, edit_interval=0.0, persistent_messages=False
 )
 # Discord: a button label is at most 80 characters; Components V2 allows 40 components
-# per message, and a product card (section + text + thumbnail + button) takes four.
+# per message, and a product card (section + its text + its vote button, then the photo's
+# media gallery) takes four: container, header and footer + 4 × 9 cards = 39.
 DISCORD = PlatformLimits(max_options=9, max_label_length=80, edit_interval=2.0)
 # Slack: button text at most 75 characters; 50 blocks per message, three per card.
 SLACK = PlatformLimits(max_options=15, max_label_length=75, edit_interval=5.0)

@@ -1,0 +1,222 @@
+"""Discord adapter: lifecycle, and neutral content out as Components V2 messages.
+
+Events in (clicks, /poll commands, replies) are translated in client.py; rendering is in
+render.py; edits go through EditQueue (edits.py) for Discord's rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import suppress
+from typing import Any
+
+import aiohttp
+import discord
+
+from bot.adapters.discord import endpoints
+from bot.adapters.discord.client import PLATFORM, EngageClient
+from bot.adapters.discord.commands import StaffRule
+from bot.adapters.discord.edits import EditPolicy, EditQueue
+from bot.adapters.discord.items import DEFER_AFTER
+from bot.adapters.discord.render import render
+from bot.adapters.limits import DISCORD
+from bot.config.schema import DiscordConfig
+from bot.core.content import Content, PromptMessage
+from bot.core.events import AdapterReady, EventSink
+from bot.core.refs import ChannelRef, MessageRef
+from bot.errors import PlatformError
+
+log = logging.getLogger(__name__)
+
+# A channel Discord refused (deleted, no access) is not tried again for this long: the
+# app retries unposted polls every few seconds, and refused requests count towards
+# Discord's invalid-request ban.
+CHANNEL_COOL_DOWN = 600.0
+# At stop: time for clicks being handled to get their answer, and for edits to land.
+STOP_GRACE = 5.0
+THREAD_NAME_MAX = 100
+
+
+class DiscordAdapter:
+    name = PLATFORM
+    limits = DISCORD
+
+    def __init__(
+        self,
+        settings: DiscordConfig,
+        *,
+        edit_policy: EditPolicy | None = None,
+        defer_after: float = DEFER_AFTER,
+        ready_timeout: float = 60.0,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        self._settings = settings
+        self._guilds = [_snowflake(g, "platforms.discord.guilds") for g in settings.guilds]
+        self._staff = StaffRule(settings.staff_users, settings.staff_roles)
+        self._defer_after = defer_after
+        self._ready_timeout = ready_timeout
+        self._guild_ready_timeout = guild_ready_timeout
+        self._client: EngageClient | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self.edits: EditQueue[discord.ui.LayoutView] = EditQueue(self._apply_edit, edit_policy)
+        self._refused: dict[str, tuple[float, str]] = {}  # channel id -> (until, why)
+        self._stopping = False
+
+    @property
+    def client(self) -> EngageClient:
+        if self._client is None:
+            raise PlatformError("the Discord adapter is not started")
+        return self._client
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, sink: EventSink) -> None:
+        endpoints.point_at(self._settings.api_base_url, self._settings.gateway_url)
+        client = EngageClient(
+            self._staff,
+            defer_after=self._defer_after,
+            guild_ready_timeout=self._guild_ready_timeout,
+        )
+        client.add_poll_commands(self._guilds)
+        self._client = client
+        try:
+            await asyncio.wait_for(client.login(self._settings.token.get_secret_value()), 60)
+        except discord.LoginFailure:
+            await client.close()
+            raise PlatformError(
+                "Discord did not accept the bot token (platforms.discord.token): copy it "
+                "again from the Developer Portal into the environment variable"
+            ) from None
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            await client.close()
+            raise PlatformError(f"could not log in to Discord: {_describe(exc)}") from None
+        await self._sync_commands(client)
+        client.sink = sink  # before connecting: a RESUME may replay clicks right away
+        self._runner = asyncio.create_task(client.connect(reconnect=True))
+        ready = asyncio.create_task(client.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {ready, self._runner}, timeout=self._ready_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if ready not in done:
+            ready.cancel()
+            why = "no answer from the gateway"
+            if self._runner.done() and not self._runner.cancelled():
+                why = _describe(self._runner.exception())
+            await self.stop()
+            raise PlatformError(f"could not connect to the Discord gateway: {why}")
+        self._runner.add_done_callback(self._connection_ended)
+        details = {"user": str(client.user), "servers": str(len(client.guilds))}
+        await sink.handle(AdapterReady(PLATFORM, details))
+
+    async def started(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._client is not None:
+            await self._client.drain(STOP_GRACE)
+        await self.edits.close(STOP_GRACE)
+        if self._client is not None:
+            await self._client.close()
+        if self._runner is not None:
+            self._runner.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self._runner
+
+    def _connection_ended(self, runner: asyncio.Task[None]) -> None:
+        # discord.py reconnects by itself; it only gives up on fatal closes (token reset,
+        # intents refused), which need a person.
+        if self._stopping or runner.cancelled():
+            return
+        log.error(
+            "the Discord connection ended for good (%s): Discord is not served until "
+            "engagebot is restarted",
+            _describe(runner.exception()),
+        )
+
+    async def _sync_commands(self, client: EngageClient) -> None:
+        """Register /poll in each configured server (instant), or globally without any."""
+        targets: list[discord.Object | None] = [discord.Object(g) for g in self._guilds] or [None]
+        for guild in targets:
+            try:
+                await client.tree.sync(guild=guild)
+            except discord.HTTPException as exc:
+                where = f"server {guild.id}" if guild else "Discord"
+                log.warning(
+                    "could not register the /poll commands in %s (was the bot invited "
+                    "with the applications.commands scope?): %s",
+                    where,
+                    exc,
+                )
+
+    # -- content out --------------------------------------------------------------------
+
+    async def send(self, channel: ChannelRef, content: Content) -> MessageRef:
+        self._check_refused(channel)
+        rendered = render(content)
+        kwargs: dict[str, Any] = {"view": rendered.view}
+        files = rendered.files()
+        if files:
+            kwargs["files"] = files
+        try:
+            target = await self._messageable(channel)
+            message = await target.send(**kwargs)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            self._refused[channel.id] = (time.monotonic() + CHANNEL_COOL_DOWN, str(exc))
+            raise PlatformError(f"cannot post in Discord channel {channel.id}: {exc}") from exc
+        finally:
+            for file in files:
+                file.close()
+        if isinstance(content, PromptMessage) and content.open_thread:
+            await self._open_thread(message, content)
+        return MessageRef(channel, str(message.id))
+
+    async def edit(self, message: MessageRef, content: Content) -> None:
+        if self._stopping:
+            # A click answered during shutdown: its tally shows with the next edit.
+            log.info("Discord adapter stopping: edit of message %s skipped", message.id)
+            return
+        await self.edits.submit(message, render(content).view)
+
+    async def _apply_edit(self, message: MessageRef, view: discord.ui.LayoutView) -> None:
+        channel = self.client.get_partial_messageable(_snowflake(message.channel.id, "channel"))
+        # No `attachments` field: the photos uploaded with the post are kept as they are.
+        await channel.get_partial_message(_snowflake(message.id, "message")).edit(view=view)
+
+    async def _open_thread(self, message: discord.Message, prompt: PromptMessage) -> None:
+        name = (prompt.thread_name or prompt.text).strip()[:THREAD_NAME_MAX] or "Replies"
+        try:
+            thread = await message.create_thread(name=name)
+        except (discord.HTTPException, ValueError) as exc:
+            log.warning(
+                "prompt %s posted, but its reply thread was not opened: %s", prompt.prompt_id, exc
+            )
+            return
+        self.client.threads[thread.id] = message.channel.id
+
+    async def _messageable(self, channel: ChannelRef) -> discord.abc.Messageable:
+        channel_id = _snowflake(channel.id, "channel")
+        found = self.client.get_channel(channel_id)
+        if found is None:
+            found = await self.client.fetch_channel(channel_id)
+        if not isinstance(found, discord.abc.Messageable):
+            raise PlatformError(f"Discord channel {channel.id} is not a text channel")
+        return found
+
+    def _check_refused(self, channel: ChannelRef) -> None:
+        until, why = self._refused.get(channel.id, (0.0, ""))
+        if time.monotonic() < until:
+            raise PlatformError(f"not posting in Discord channel {channel.id} for now: {why}")
+
+
+def _snowflake(value: str, what: str) -> int:
+    if not value.strip().isdigit():
+        raise PlatformError(f"{what}: {value!r} is not a Discord id (a long number)")
+    return int(value)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown error"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -1,0 +1,357 @@
+"""A local fake of Discord — REST API and gateway — for running the real discord.py.
+
+Usage (any test module; it only needs aiohttp):
+
+    from tests.adapters.discord.fake_discord import FakeDiscord
+
+    async with FakeDiscord() as fake:
+        # platforms.discord in the config under test:
+        #   token: ${DISCORD_TOKEN}            (env: DISCORD_TOKEN=fake.token)
+        #   guilds: [fake.guild.id]  staff_roles: [Staff]
+        #   api_base_url: fake.api_url   gateway_url: fake.gateway_url
+        # channels.<name>.discord: fake.channel_id
+        ...start the App...
+        poll = fake.bot_messages(fake.channel_id)[0]
+        click = await fake.click(poll, "v1:vote:helmets:aero", fake.customer(1))
+        await click.answered()                 # the ephemeral reply arrived
+        assert click.ephemeral and click.reply.startswith("✅")
+
+It listens on 127.0.0.1 (random port), records every call (`calls`), answers anything it
+does not know with 404 and lists it in `unknown` (fixtures fail the test on it). It
+implements what discord.py 2.7.1 uses: login (`/users/@me`,
+`/oauth2/applications/@me`), channel fetch, message post (JSON or multipart with files)
+and edit, thread from message, interaction callback / original-response edit /
+follow-up, command sync; and a gateway with HELLO, heartbeat ACK, IDENTIFY→READY (+
+GUILD_CREATE), RESUME→replay+RESUMED, dispatching INTERACTION_CREATE, MESSAGE_CREATE,
+MESSAGE_UPDATE and THREAD_CREATE. Like Discord it refuses: message bodies that break
+the Components V2 rules (400, 50035), initial interaction responses after 3 s (10062),
+a second acknowledgement (40060). Edits can be scripted to fail (429 with Retry-After,
+30046) and messages can be posted back-dated to exercise the one-hour edit budget."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import WSMsgType, web
+
+from tests.adapters.discord.discord_payloads import (
+    IS_COMPONENTS_V2,
+    FakeGuild,
+    FakeUser,
+    Json,
+    message,
+    snowflake,
+    walk,
+)
+from tests.adapters.discord.fake_discord_rest import (
+    APP_ID,
+    Call,
+    FakeInteraction,
+    FakeRest,
+)
+
+RESPONSE_WINDOW = 3.0  # seconds to acknowledge an interaction
+
+
+@dataclass
+class _Session:
+    id: str
+    seq: int = 0
+    log: list[Json] = field(default_factory=list)
+    ws: web.WebSocketResponse | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class FakeDiscord(FakeRest):
+    def __init__(
+        self,
+        *,
+        token: str = "fake-discord-token",
+        message_age: float = 0.0,
+        response_window: float = RESPONSE_WINDOW,
+    ) -> None:
+        self.token = token
+        self.message_age = message_age  # seconds to back-date the bot's new messages
+        self.response_window = response_window
+        self.bot = FakeUser(APP_ID + 1, "engagebot", bot=True)
+        self.staff_role = 800000000000000002
+        self.guild = FakeGuild(
+            id=800000000000000001,
+            name="Velo Corner",
+            channels={900000000000000001: "community", 900000000000000002: "general"},
+            roles={800000000000000001: "@everyone", self.staff_role: "Staff"},
+        )
+        self.channel_id = 900000000000000001
+        self.calls: list[Call] = []
+        self.unknown: list[str] = []
+        self.messages: dict[int, Json] = {}
+        self.attachments: dict[int, dict[str, bytes]] = {}
+        self.threads: dict[int, Json] = {}
+        self.deleted: set[int] = set()  # messages a moderator deleted: edits get 10008
+        self.commands: dict[int | None, list[Json]] = {}
+        self.interactions: dict[int, FakeInteraction] = {}
+        self.edit_script: deque[tuple[str, float]] = deque()
+        self.gateway_paths: list[str] = []
+        self.identifies = 0
+        self.intents: list[int] = []
+        self.resumes = 0
+        self._sessions: dict[str, _Session] = {}
+        self._current: _Session | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- server lifecycle -----------------------------------------------------------
+
+    async def __aenter__(self) -> FakeDiscord:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/resume", self._gateway)
+        app.router.add_route("*", "/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for session in self._sessions.values():
+            if session.ws is not None:
+                await session.ws.close(code=1001)
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # -- what tests look at -----------------------------------------------------------
+
+    def customer(self, n: int, *, staff: bool = False) -> FakeUser:
+        return FakeUser(100000000000000000 + n, f"customer{n}", [self.staff_role] if staff else [])
+
+    def bot_messages(self, channel_id: int) -> list[int]:
+        return [
+            mid
+            for mid, m in self.messages.items()
+            if int(m["channel_id"]) == channel_id and m["author"]["id"] == str(self.bot.id)
+        ]
+
+    def posts(self) -> list[Call]:
+        return [c for c in self.calls if c.method == "POST" and c.path.endswith("/messages")]
+
+    def edits(self, message_id: int | None = None) -> list[Call]:
+        suffix = f"/messages/{message_id}" if message_id else ""
+        return [
+            c
+            for c in self.calls
+            if c.method == "PATCH" and "/channels/" in c.path and c.path.endswith(suffix)
+        ]
+
+    def connected(self) -> bool:
+        session = self._current
+        return session is not None and session.ws is not None and not session.ws.closed
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        async def poll() -> None:
+            while not condition():
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(poll(), timeout)
+
+    # -- driving the bot from the outside --------------------------------------------
+
+    async def click(self, message_id: int, custom_id: str, user: FakeUser) -> FakeInteraction:
+        stored = self.messages[message_id]
+        ids = [c.get("custom_id") for c in walk(stored["components"])]
+        assert custom_id in ids, f"no button {custom_id!r} on message {message_id}"
+        channel_id = int(stored["channel_id"])
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._interact(3, data, user, channel_id, {"message": stored})
+
+    async def command(
+        self, sub: str, user: FakeUser, poll: str | None = None, channel_id: int | None = None
+    ) -> FakeInteraction:
+        synced = self.commands.get(self.guild.id) or self.commands.get(None) or []
+        group = next(c for c in synced if c["name"] == "poll")
+        options = [{"name": "poll", "type": 3, "value": poll}] if poll is not None else []
+        data = {
+            "id": group["id"],
+            "name": "poll",
+            "type": 1,
+            "guild_id": str(self.guild.id),
+            "options": [{"name": sub, "type": 1, "options": options}],
+        }
+        return await self._interact(2, data, user, channel_id or self.channel_id, {})
+
+    async def user_message(
+        self, channel_id: int, user: FakeUser, content: str = "", reply_to: int | None = None
+    ) -> int:
+        message_id = snowflake()
+        reference = None
+        if reply_to is not None:
+            parent = int(self.messages[reply_to]["channel_id"])
+            reference = {"type": 0, "message_id": str(reply_to), "channel_id": str(parent)}
+        data = message(
+            message_id,
+            channel_id,
+            user.user(),
+            guild_id=self.guild.id,
+            content=content,
+            kind=19 if reference else 0,
+            reference=reference,
+        )
+        data["member"] = {k: v for k, v in user.member().items() if k != "user"}
+        self.messages[message_id] = data
+        await self.dispatch("MESSAGE_CREATE", data)
+        return message_id
+
+    def seed_message(self, channel_id: int, components: list[Json]) -> int:
+        """A bot message as an earlier version of the bot may have left it."""
+        message_id = snowflake()
+        self.messages[message_id] = message(
+            message_id,
+            channel_id,
+            self.bot.user(),
+            guild_id=self.guild.id,
+            components=components,
+            flags=IS_COMPONENTS_V2,
+        )
+        return message_id
+
+    def fail_next_edits(self, *failures: tuple[str, float]) -> None:
+        """("429", retry_after) or ("30046", retry_after) for the next PATCHes."""
+        self.edit_script.extend(failures)
+
+    async def drop_connection(self) -> None:
+        """Close the gateway socket as a network blip would; the session stays resumable."""
+        session = self._current
+        assert session is not None and session.ws is not None
+        ws, session.ws = session.ws, None
+        await ws.close(code=4000, message=b"fake: connection dropped")
+
+    async def dispatch(self, event: str, data: Json) -> None:
+        session = self._current
+        assert session is not None, "no gateway session yet"
+        await self._send(session, {"op": 0, "t": event, "d": data})
+
+    async def _interact(
+        self, kind: int, data: Json, user: FakeUser, channel_id: int, extra: Json
+    ) -> FakeInteraction:
+        interaction = FakeInteraction(
+            id=snowflake(), token=uuid.uuid4().hex, kind=kind, created=time.monotonic()
+        )
+        self.interactions[interaction.id] = interaction
+        channel = self.threads.get(channel_id) or self.guild.channel(channel_id)
+        payload = {
+            "id": str(interaction.id),
+            "application_id": str(APP_ID),
+            "type": kind,
+            "token": interaction.token,
+            "version": 1,
+            "guild_id": str(self.guild.id),
+            "channel_id": str(channel_id),
+            "channel": channel,
+            "member": user.member(),
+            "data": data,
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "app_permissions": "2147483647",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(self.guild.id)},
+            "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
+            **extra,
+        }
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return interaction
+
+    # -- gateway ------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.gateway_paths.append(request.path)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+        session: _Session | None = None
+        async for frame in ws:
+            if frame.type is not WSMsgType.TEXT:
+                continue
+            payload = json.loads(frame.data)
+            op, data = payload.get("op"), payload.get("d")
+            if op == 1:
+                await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+            elif op == 2:
+                if data.get("token") != self.token:
+                    await ws.close(code=4004, message=b"Authentication failed.")
+                    break
+                session = await self._identify(ws, data)
+            elif op == 6:
+                session = await self._resume(ws, data)
+                if session is None:
+                    break
+            else:
+                self.unknown.append(f"gateway op {op}")
+        if session is not None and session.ws is ws:
+            session.ws = None
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, data: Json) -> _Session:
+        self.identifies += 1
+        self.intents.append(data.get("intents", -1))
+        session = _Session(uuid.uuid4().hex, ws=ws)
+        self._sessions[session.id] = session
+        self._current = session
+        user = {**self.bot.user(), "verified": True, "mfa_enabled": False, "flags": 0}
+        ready = {
+            "v": 10,
+            "user": user,
+            "guilds": [{"id": str(self.guild.id), "unavailable": True}],
+            "session_id": session.id,
+            "resume_gateway_url": f"ws://127.0.0.1:{self.port}/resume",
+            "application": {"id": str(APP_ID), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+        }
+        await self._send(session, {"op": 0, "t": "READY", "d": ready})
+        threads = list(self.threads.values())
+        await self._send(
+            session, {"op": 0, "t": "GUILD_CREATE", "d": self.guild.create_event(threads)}
+        )
+        return session
+
+    async def _resume(self, ws: web.WebSocketResponse, data: Json) -> _Session | None:
+        session = self._sessions.get(data.get("session_id", ""))
+        if session is None or data.get("token") != self.token:
+            await ws.send_json({"op": 9, "d": False, "s": None, "t": None})
+            return None
+        self.resumes += 1
+        async with session.lock:
+            session.ws = ws
+            self._current = session
+            for missed in session.log:
+                if missed["s"] > (data.get("seq") or 0):
+                    await ws.send_str(json.dumps(missed))
+        await self._send(session, {"op": 0, "t": "RESUMED", "d": {}})
+        return session
+
+    async def _send(self, session: _Session, frame: Json) -> None:
+        async with session.lock:
+            session.seq += 1
+            frame = {**frame, "s": session.seq}
+            session.log.append(frame)
+            if session.ws is not None and not session.ws.closed:
+                with contextlib.suppress(ConnectionError):
+                    await session.ws.send_str(json.dumps(frame))

@@ -1,0 +1,123 @@
+"""Discord's limits: Retry-After, the hidden budget for old messages, refused edits, and
+the 3 s acknowledgement window."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from pathlib import Path
+
+from bot.core.events import Event
+from tests.adapters.discord.discord_harness import (
+    AERO,
+    TRAIL,
+    URBAN,
+    poll_message,
+    running_app,
+    shown_after_edits,
+    write_config,
+)
+from tests.adapters.discord.fake_discord import FakeDiscord
+
+
+async def test_429_retry_after_is_honoured_and_the_final_tally_lands(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, fake)
+    async with running_app(config) as (app, _):
+        message_id = poll_message(fake)
+        fake.fail_next_edits(("429", 0.6))
+        for n, action in enumerate([AERO, URBAN, AERO, TRAIL, AERO], start=1):
+            click = await fake.click(message_id, action, fake.customer(n))
+            await click.answered()
+        await fake.wait_until(lambda: "**3** votes · 60%" in shown_after_edits(fake, message_id))
+        edits = fake.edits(message_id)
+        limited = next(i for i, call in enumerate(edits) if call.status == 429)
+        retry = edits[limited + 1]
+        print(f"\nretried {retry.at - edits[limited].at:.3f}s after a 429 with retry_after 0.6")
+        assert retry.at - edits[limited].at >= 0.6 - 0.01  # never before Retry-After
+        assert retry.status == 200
+        assert sum(call.status == 429 for call in edits) == 1
+        assert (await app.store.tally("helmets")).counts == {"aero": 3, "urban": 1, "trail": 1}
+
+
+async def test_old_messages_are_edited_sparingly_and_30046_backs_off(tmp_path: Path) -> None:
+    # Messages posted two hours ago (as after a restart): the hidden edit budget applies.
+    async with FakeDiscord(message_age=7200) as fake:
+        config = write_config(tmp_path, fake)
+        async with running_app(config) as (app, adapter):
+            message_id = poll_message(fake)
+            fake.fail_next_edits(("30046", 0.0))
+            for n in range(12):
+                click = await fake.click(message_id, AERO, fake.customer(n))
+                await click.answered()
+                await asyncio.sleep(0.05)
+            await app.live.flush()
+            await fake.wait_until(lambda: "**12** votes" in shown_after_edits(fake, message_id))
+            edits = fake.edits(message_id)
+            assert [call.status for call in edits].count(429) == 1
+            assert len(edits) <= 5  # 12 votes, well spaced edits
+            policy = adapter.edits.policy
+            refused = next(i for i, call in enumerate(edits) if call.status == 429)
+            assert edits[refused + 1].at - edits[refused].at >= policy.backoff_initial - 0.01
+
+            # Edits arriving faster than the budget allows are spaced out and coalesced:
+            # the newest content is the one that lands.
+            ref = (await app.store.poll_messages("helmets"))[0]
+            before = len(fake.edits(message_id))
+            content = await app.polls.content("helmets")
+            await asyncio.gather(*(adapter.edit(ref, content) for _ in range(5)))
+            await fake.wait_until(lambda: not adapter.edits.undelivered())
+            await fake.wait_until(lambda: len(fake.edits(message_id)) > before)
+            await asyncio.sleep(policy.old_message_interval)
+            edits = fake.edits(message_id)
+            assert len(edits) - before <= 2
+            gaps = [b.at - a.at for a, b in itertools.pairwise(edits)]
+            assert all(gap >= policy.old_message_interval - 0.01 for gap in gaps[refused + 1 :])
+            print(f"\nold message: 12 votes + 5 edits -> {len(edits)} PATCHes, gaps {gaps}")
+        assert fake.unknown == []
+
+
+async def test_a_deleted_message_is_not_edited_again(fake: FakeDiscord, tmp_path: Path) -> None:
+    config = write_config(tmp_path, fake)
+    async with running_app(config) as (app, _):
+        message_id = poll_message(fake)
+        fake.deleted.add(message_id)  # a moderator deletes the poll while clicks arrive
+        for n in range(3):
+            click = await fake.click(message_id, AERO, fake.customer(n))
+            await click.answered()
+            await app.live.flush()
+        refused = [call for call in fake.edits(message_id) if call.status == 404]
+        assert len(refused) == 1  # one 10008 Unknown Message, then no more attempts
+        assert (await app.store.tally("helmets")).counts == {"aero": 3}
+
+
+class SlowApp:
+    """The app behind a slow disk: every event takes `delay` before it is handled."""
+
+    def __init__(self, sink: object, delay: float) -> None:
+        self.sink = sink
+        self.delay = delay
+
+    async def handle(self, event: Event) -> None:
+        await asyncio.sleep(self.delay)
+        await self.sink.handle(event)  # type: ignore[attr-defined]
+
+
+async def test_a_slow_store_is_covered_by_an_ephemeral_defer(tmp_path: Path) -> None:
+    # Window shortened from 3 s to keep the test quick; the rule is the same.
+    async with FakeDiscord(response_window=0.5) as fake:
+        config = write_config(tmp_path, fake)
+        async with running_app(config, defer_after=0.2) as (app, adapter):
+            adapter.client.sink = SlowApp(app, 0.8)
+            message_id = poll_message(fake)
+            started = time.monotonic()
+            click = await fake.click(message_id, AERO, fake.customer(1))
+            await click.answered()
+            assert click.deferred and click.ephemeral
+            assert click.responses[0]["data"]["flags"] & 64
+            assert click.reply.startswith("✅ Your vote for AeroLite MIPS is counted")
+            assert time.monotonic() - started >= 0.8
+            assert (await app.store.tally("helmets")).counts == {"aero": 1}
+        assert fake.unknown == []
