@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -11,22 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import engagebot
 from tests.conftest import REPO, WriteConfig
-
-
-def engagebot(
-    *args: str, stdin: str = "", cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "ENGAGEBOT_DATABASE_URL"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd or REPO,
-        env=env,
-    )
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +12,8 @@ from bot.clock import FakeClock
 from bot.core.content import PromptMessage
 from bot.core.events import MessageReceived
 from bot.core.refs import ChannelRef, UserRef
-from tests.conftest import REPO, WriteConfig
+from tests.cli_runner import engagebot
+from tests.conftest import WriteConfig
 from tests.fakes import RecordingPlatform
 from tests.harness import running_app, until
 
@@ -209,24 +208,11 @@ async def test_replies_are_counted_once_per_message(write_config: WriteConfig) -
 def test_console_replies_and_cli_history(write_config: WriteConfig, tmp_path: Path) -> None:
     # A schedule that is always due today: every day at 00:00 in the store's zone.
     path = prompt_config(write_config, schedule='cron: "0 0 * * *"')
-    run = subprocess.run(
-        [sys.executable, "-m", "bot", "run", "-c", str(path)],
-        input="What a ride!\n/as bob\nSame here\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-    )
+    run = engagebot("run", "-c", str(path), stdin="What a ride!\n/as bob\nSame here\n")
     assert run.returncode == 0, run.stderr
     assert "💬 #general [daily] First question?" in run.stdout
     assert "(replies go to the thread “First question?”: just type a message)" in run.stdout
-    history = subprocess.run(
-        [sys.executable, "-m", "bot", "prompts", "-c", str(path), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-    )
+    history = engagebot("prompts", "-c", str(path), "--format", "json")
     data = json.loads(history.stdout)
     assert data[0]["id"] == "daily"
     assert [(p["question"], p["replies"]) for p in data[0]["posts"]] == [("First question?", 2)]
@@ -234,25 +220,8 @@ def test_console_replies_and_cli_history(write_config: WriteConfig, tmp_path: Pa
 
 def test_cli_schedule_json(write_config: WriteConfig) -> None:
     path = prompt_config(write_config, zone="America/New_York", schedule='at: "02:30"')
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "schedule",
-            "-c",
-            str(path),
-            "--from",
-            "2025-03-08",
-            "--days",
-            "3",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
+    done = engagebot(
+        "schedule", "-c", str(path), "--from", "2025-03-08", "--days", "3", "--format", "json"
     )
     assert done.returncode == 0, done.stderr
     runs = json.loads(done.stdout)
@@ -267,25 +236,8 @@ def test_cli_schedule_json(write_config: WriteConfig) -> None:
 
 def test_cli_schedule_lists_poll_times_too(write_config: WriteConfig) -> None:
     path = write_config(timing="opens: 2026-03-01 10:00\n    closes: 2026-03-03 18:00")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "schedule",
-            "-c",
-            str(path),
-            "--from",
-            "2026-03-01",
-            "--days",
-            "3",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
+    done = engagebot(
+        "schedule", "-c", str(path), "--from", "2026-03-01", "--days", "3", "--format", "json"
     )
     assert done.returncode == 0, done.stderr
     assert [

@@ -3,10 +3,7 @@ small builders. Everything runs on real SQLite files and the real App."""
 
 from __future__ import annotations
 
-import os
 import struct
-import subprocess
-import sys
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,16 +77,3 @@ def png_size(path: Path) -> tuple[int, int]:
     assert data[12:16] == b"IHDR", "PNG without IHDR first"
     width, height = struct.unpack(">II", data[16:24])
     return width, height
-
-
-def engagebot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The real command line in a subprocess, with the database the config names."""
-    env = {k: v for k, v in os.environ.items() if k != "ENGAGEBOT_DATABASE_URL"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        env=env,
-    )

@@ -16,9 +16,10 @@ from bot.core.actions import encode_vote
 from bot.core.refs import ChannelRef, MessageRef, UserRef
 from bot.polls.export import pseudonym
 from bot.storage.base import Store
+from tests.cli_runner import engagebot
 from tests.fakes import Replies, click
 from tests.harness import running_app
-from tests.results.results_helpers import START, engagebot, png_size, write_shop
+from tests.results.results_helpers import START, png_size, write_shop
 
 CONSOLE = ChannelRef("console", "general")
 DISCORD = ChannelRef("discord", "123")
