@@ -1,0 +1,261 @@
+"""The Slack adapter: a slack-bolt AsyncApp behind the neutral Adapter protocol.
+
+Transports: Socket Mode (the default for self-hosting: an app-level token, no public
+URL) or HTTP (Events API and interactivity endpoint, signed requests checked by bolt).
+With `api_base_url` set, the Web API, Socket Mode's connections.open and file uploads
+all go to that host (GovSlack, or a local fake in tests) and nothing contacts slack.com.
+Tokens are read from the config's SecretStr values only when a client is built, and
+never logged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.limits import SLACK
+from bot.adapters.slack import blocks
+from bot.adapters.slack.listeners import PLATFORM, Inbound
+from bot.adapters.slack.pacing import TokenBucket, paced
+from bot.adapters.slack.staff import StaffDirectory
+from bot.adapters.slack.uploads import upload_to_thread
+from bot.clock import Clock
+from bot.config.schema import SlackConfig
+from bot.core.adapter import PlatformLimits
+from bot.core.content import Content
+from bot.core.events import AdapterReady, EventSink
+from bot.core.refs import ChannelRef, MessageRef
+from bot.errors import PlatformError
+
+log = logging.getLogger(__name__)
+
+# connect_async() retries forever on its own; a bot that cannot connect should say so.
+CONNECT_TIMEOUT = 30.0
+
+
+class SlackAdapter:
+    name = PLATFORM
+
+    def __init__(self, settings: SlackConfig, clock: Clock, limits: PlatformLimits = SLACK) -> None:
+        self.settings = settings
+        self.limits = limits
+        self._clock = clock
+        self.edits = TokenBucket()  # chat.update budget of the whole workspace
+        self.connect_timeout = CONNECT_TIMEOUT
+        self._session: aiohttp.ClientSession | None = None
+        self._client: AsyncWebClient | None = None
+        self._bolt: AsyncApp | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self.team_id = ""
+        self.bot_user_id = ""
+        self._bot_id = ""
+
+    @property
+    def bolt(self) -> AsyncApp:
+        """The bolt app (tests dispatch signed requests to it)."""
+        if self._bolt is None:
+            raise PlatformError("the Slack adapter is not started")
+        return self._bolt
+
+    @property
+    def client(self) -> AsyncWebClient:
+        if self._client is None:
+            raise PlatformError("the Slack adapter is not started")
+        return self._client
+
+    @property
+    def http_port(self) -> int | None:
+        """The port the HTTP transport listens on (None in Socket Mode)."""
+        if self._runner is None:
+            return None
+        for address in self._runner.addresses:
+            if isinstance(address, tuple):
+                return int(address[1])
+        return None
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, sink: EventSink) -> None:
+        settings = self.settings
+        self._session = aiohttp.ClientSession()
+        client_args: dict[str, Any] = {}
+        if settings.api_base_url:
+            client_args["base_url"] = settings.api_base_url
+        self._client = AsyncWebClient(
+            token=settings.bot_token.get_secret_value(),
+            session=self._session,
+            logger=logging.getLogger("bot.adapters.slack.web"),
+            **client_args,
+        )
+        # bolt's client gets its token per request from _authorizer, which answers from
+        # the identity checked once in _identify. (bolt's default single-team check calls
+        # auth.test for every request that arrives before the first answer: a burst of
+        # 500 clicks at start-up meant 500 auth.test calls.)
+        bolt_client = AsyncWebClient(
+            session=self._session, logger=logging.getLogger("bot.adapters.slack.web"), **client_args
+        )
+        secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
+        self._bolt = AsyncApp(
+            name="engagebot",
+            client=bolt_client,
+            authorize=self._authorizer(),
+            signing_secret=secret,
+            logger=logging.getLogger("bot.adapters.slack.bolt"),
+        )
+        staff = StaffDirectory(self._client, settings.staff_users, settings.staff_groups)
+        Inbound(sink, staff, self._clock, self._ephemeral).register(self._bolt)
+        try:
+            await self._identify()
+            if settings.mode == "socket":
+                await self._connect_socket()
+            else:
+                await self._serve_http()
+        except BaseException:
+            await self.stop()  # no half-open sockets or sessions left behind
+            raise
+        await sink.handle(AdapterReady(PLATFORM, {"team": self.team_id, "mode": settings.mode}))
+
+    async def started(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _identify(self) -> None:
+        try:
+            auth = await paced(self.client.auth_test, "auth.test")
+        except SlackApiError as error:
+            raise PlatformError(
+                f"Slack refused the bot token ({error.response.get('error')}); check "
+                "platforms.slack.bot_token (the xoxb- token of your Slack app)"
+            ) from None
+        except aiohttp.ClientError as error:
+            raise PlatformError(f"cannot reach Slack: {type(error).__name__}") from None
+        self.team_id = str(auth.get("team_id") or "")
+        self.bot_user_id = str(auth.get("user_id") or "")
+        self._bot_id = str(auth.get("bot_id") or "")
+
+    def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """bolt's authorize hook: one workspace, one bot token, identity known. (A plain
+        function: bolt injects arguments by name and would take `self` for one.)"""
+
+        async def authorize(
+            enterprise_id: str | None, team_id: str | None, user_id: str | None
+        ) -> AuthorizeResult:
+            return AuthorizeResult(
+                enterprise_id=enterprise_id,
+                team_id=team_id or self.team_id,
+                bot_user_id=self.bot_user_id,
+                bot_id=self._bot_id,
+                bot_token=self.settings.bot_token.get_secret_value(),
+                user_id=user_id,
+            )
+
+        return authorize
+
+    async def _connect_socket(self) -> None:
+        token = self.settings.app_token
+        if token is None:
+            raise PlatformError("platforms.slack.app_token is needed for mode: socket")
+        self._socket = AsyncSocketModeHandler(
+            self.bolt, app_token=token.get_secret_value(), web_client=self.client
+        )
+        try:
+            await asyncio.wait_for(self._socket.connect_async(), self.connect_timeout)  # type: ignore[no-untyped-call]
+        except TimeoutError:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+            raise PlatformError(
+                f"could not open a Slack Socket Mode connection in {self.connect_timeout:.0f} s; "
+                "check platforms.slack.app_token (an xapp- token with connections:write)"
+            ) from None
+
+    async def _serve_http(self) -> None:
+        settings = self.settings
+        self._runner = web.AppRunner(self.bolt.web_app(path=settings.path, port=settings.port))
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, settings.host, settings.port)
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            self._runner = None
+            raise PlatformError(
+                f"cannot listen for Slack on {settings.host}:{settings.port}: {error.strerror}"
+            ) from None
+        log.info("listening for Slack on %s:%s%s", settings.host, self.http_port, settings.path)
+
+    # -- outgoing -----------------------------------------------------------------------
+
+    async def send(self, channel: ChannelRef, content: Content) -> MessageRef:
+        text, layout = blocks.render(content)
+        response = await paced(
+            lambda: self.client.chat_postMessage(
+                channel=channel.id,
+                text=text,
+                blocks=layout,
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+            "chat.postMessage",
+        )
+        message = MessageRef(channel, str(response["ts"]))
+        images = blocks.local_images(content)
+        if images:
+            # Local files have no public URL: they go into the message's thread.
+            try:
+                await upload_to_thread(self.client, message, images)
+            except Exception:
+                log.exception("could not upload the images for %s", message)
+        return message
+
+    async def edit(self, message: MessageRef, content: Content) -> None:
+        text, layout = blocks.render(content)
+        await paced(
+            lambda: self.client.chat_update(
+                channel=message.channel.id, ts=message.id, text=text, blocks=layout
+            ),
+            "chat.update",
+            bucket=self.edits,
+        )
+
+    async def _ephemeral(
+        self, channel: str, user: str, text: str, respond: AsyncRespond | None
+    ) -> None:
+        """Only `user` sees it: chat.postEphemeral, or the response_url where the bot
+        cannot post (a channel it is not in)."""
+        if channel:
+            try:
+                await paced(
+                    lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text),
+                    "chat.postEphemeral",
+                )
+                return
+            except SlackApiError as error:
+                log.info(
+                    "ephemeral reply failed (%s); using response_url", error.response.get("error")
+                )
+        if respond is not None and respond.response_url:
+            response = await respond(text=text, response_type="ephemeral", replace_original=False)
+            if response.status_code < 300:
+                return
+        log.warning("a private reply to a Slack user could not be delivered")

@@ -1,0 +1,109 @@
+"""Staying inside Slack's rate limits.
+
+`chat.update` is a Tier 3 method (about 50 calls a minute per workspace). The app's
+LiveTally already spaces edits of one message by limits.edit_interval; this bucket caps
+all edits of the workspace together, so ten live polls cannot add up to a 429 storm.
+When Slack answers 429 anyway, the whole bucket pauses for Retry-After before anything
+is sent again — never an immediate retry."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# 5 at once, then 35 a minute: any 60-second window holds at most 5 + 35 = 40 edits.
+EDITS_BURST = 5
+EDITS_PER_MINUTE = 35
+DEFAULT_RETRY_AFTER = 1.0  # when a 429 has no usable Retry-After header
+MAX_RETRY_AFTER = 120.0
+ATTEMPTS = 4
+
+
+class TokenBucket:
+    """At most `burst` calls at once, refilled at `per_minute`; callers queue in order."""
+
+    def __init__(
+        self,
+        burst: int = EDITS_BURST,
+        per_minute: float = EDITS_PER_MINUTE,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.burst = burst
+        self.rate = per_minute / 60.0
+        self._now = now
+        self._tokens = float(burst)
+        self._stamp = now()
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Slack said 429: nothing more until the wait is over, then start gently."""
+        self._paused_until = max(self._paused_until, self._now() + seconds)
+        self._tokens = min(self._tokens, 1.0)
+
+    async def acquire(self) -> None:
+        async with self._lock:  # one waiter at a time keeps the queue in arrival order
+            while True:
+                now = self._now()
+                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if now < self._paused_until:
+                    await asyncio.sleep(self._paused_until - now)
+                elif self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                else:
+                    await asyncio.sleep((1.0 - self._tokens) / self.rate)
+
+
+def retry_after(headers: Mapping[str, Any] | None) -> float:
+    """Seconds from a 429's Retry-After header, at least DEFAULT_RETRY_AFTER."""
+    value: Any = None
+    for key, item in (headers or {}).items():
+        if str(key).lower() == "retry-after":
+            value = item[0] if isinstance(item, list | tuple) else item
+            break
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+    return min(max(seconds, DEFAULT_RETRY_AFTER), MAX_RETRY_AFTER)
+
+
+def is_rate_limited(error: SlackApiError) -> bool:
+    response = error.response
+    status = getattr(response, "status_code", None)
+    return bool(status == 429 or response.get("error") == "ratelimited")
+
+
+async def paced(
+    call: Callable[[], Awaitable[T]],
+    what: str,
+    bucket: TokenBucket | None = None,
+    attempts: int = ATTEMPTS,
+) -> T:
+    """Run a Web API call, waiting for the bucket first and for Retry-After on a 429."""
+    for attempt in range(1, attempts + 1):
+        if bucket is not None:
+            await bucket.acquire()
+        try:
+            return await call()
+        except SlackApiError as error:
+            if not is_rate_limited(error) or attempt == attempts:
+                raise
+            wait = retry_after(getattr(error.response, "headers", None))
+            log.warning("Slack rate-limited %s; retrying in %.0f s", what, wait)
+            if bucket is not None:
+                bucket.pause(wait)  # every edit of the workspace waits, this one too
+            else:
+                await asyncio.sleep(wait)
+    raise AssertionError("unreachable")  # the loop returns or raises
