@@ -25,7 +25,7 @@ async def run_command(
     if name not in COMMANDS:
         return messages.UNKNOWN_COMMAND.format(command=name, commands=", ".join(COMMANDS))
     if not command.is_staff:
-        return messages.NOT_STAFF.format(command=name)
+        return messages.NOT_STAFF.format(action=messages.STAFF_ACTIONS[name])
     zone = service.config.zone
     if name == "polls":
         if not service.polls:

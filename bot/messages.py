@@ -36,7 +36,13 @@ EMPTY_SELECTION = "Pick at least one option."
 DUPLICATE_CHOICE = "Each option can be chosen only once."
 
 # Staff commands
-NOT_STAFF = "Sorry, only the shop's staff can use {command}."
+NOT_STAFF = "Sorry, only the shop's staff can {action}."
+STAFF_ACTIONS = {
+    "polls": "list polls",
+    "results": "look up results",
+    "open": "open polls",
+    "close": "close polls",
+}
 UNKNOWN_COMMAND = "Unknown command {command}. Try: {commands}."
 COMMAND_USAGE = "Usage: {usage}"
 POLL_OPENED = "Poll “{question}” ({poll_id}) is open now."

@@ -114,7 +114,7 @@ async def test_close_happens_once_and_results_are_posted_once(write_config: Writ
 
         refused, refusal = staff_command("close", "helmets", staff=False)
         await app.handle(refused)
-        assert refusal.last == "Sorry, only the shop's staff can use close."
+        assert refusal.last == "Sorry, only the shop's staff can close polls."
         assert (await app.store.get_poll("helmets")).state is PollState.OPEN  # type: ignore[union-attr]
 
         first, first_reply = staff_command("close", "helmets")

@@ -51,7 +51,7 @@ def test_console_demo_end_to_end(example: Path) -> None:
     assert "     image: " in out and "aerolite.png" in out
     assert "→ (only merchant sees this) ✅ Your vote for AeroLite MIPS is counted" in out
     assert "→ (only alice sees this) ✅ Vote changed in" in out
-    assert "→ (only bob sees this) Sorry, only the shop's staff can use close." in out
+    assert "→ (only bob sees this) Sorry, only the shop's staff can close polls." in out
     assert "tally: AeroLite MIPS 1 (33%) · Urban Shell 1 (33%) · Trail Pro 1 (33%) — 3 votes" in out
     assert "🏁 Results: Which helmet should we stock this spring?" in out
     assert "Sorry, voting on “Which helmet should we stock this spring?” has closed" in out

@@ -77,11 +77,11 @@ async def test_staff_commands_are_allowed_for_staff_and_refused_for_others(
         refused = await fake.command("close", fake.customer(3), poll="helmets")
         await refused.answered()
         assert refused.ephemeral
-        assert refused.reply == "Sorry, only the shop's staff can use close."
+        assert refused.reply == "Sorry, only the shop's staff can close polls."
 
         results = await fake.command("results", fake.customer(4), poll="helmets")
         await results.answered()
-        assert results.reply == "Sorry, only the shop's staff can use results."
+        assert results.reply == "Sorry, only the shop's staff can look up results."
 
         by_id = FakeUser(STAFF_USER, "owner")  # listed in staff_users, no role
         closing = await fake.command("close", by_id, poll="helmets")

@@ -47,7 +47,7 @@ async def test_staff_users_and_group_members_may_use_the_command(tmp_path: Path)
         assert len(fake.calls_to("usergroups.users.list")) == 1
 
         refused = await reply_of(run, "UEVE", "close helmets")
-        assert refused == "Sorry, only the shop's staff can use close."
+        assert refused == "Sorry, only the shop's staff can close polls."
         assert (await run.app.store.get_poll("helmets")).state is PollState.OPEN  # type: ignore[union-attr]
 
         usage = await reply_of(run, "UEVE", "")
@@ -59,7 +59,7 @@ async def test_staff_users_and_group_members_may_use_the_command(tmp_path: Path)
 async def test_unreadable_user_group_means_not_staff(tmp_path: Path) -> None:
     async with slack_app(tmp_path, usergroups={}) as run:  # S0STAFF does not exist
         refused = await reply_of(run, "UGROUPIE", "list")
-        assert refused == "Sorry, only the shop's staff can use polls."
+        assert refused == "Sorry, only the shop's staff can list polls."
         assert "Which helmet" in await reply_of(run, "UMERCHANT", "list")
 
 
