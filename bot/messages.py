@@ -99,9 +99,9 @@ HEADLINE_WINS = "🏆 {label} wins with {share} of the votes."
 HEADLINE_TIE = "It's a tie between {labels}."
 HEADLINE_NO_VOTES = "No votes were cast."
 HEADLINE_TOO_CLOSE = "{label} leads with {share} of the votes, but it is too close to call."
-RESULTS_PARTICIPATION = "{votes} votes from {voters} customers"
+RESULTS_PARTICIPATION = "{votes} from {voters}"
 RESULTS_BY_PLATFORM = "by platform: {platforms}"
-RESULTS_PLATFORM_ENTRY = "{platform} {votes} votes ({voters} customers)"
+RESULTS_PLATFORM_ENTRY = "{platform} {votes} ({voters})"
 RESULTS_RUNOFF_OPEN = (
     "Run-off: {options} go head to head in a new poll ({poll_id}), open now. Vote again!"
 )
@@ -124,3 +124,11 @@ DISCORD_CMD_RESULTS = "Show a poll's current results"
 DISCORD_CMD_OPEN = "Open a poll now and post it"
 DISCORD_CMD_CLOSE = "Close a poll now and post its results"
 DISCORD_CMD_POLL_ARG = "The poll id, as in the config (e.g. spring-helmets)"
+
+
+def votes(count: int) -> str:
+    return f"{count} vote" if count == 1 else f"{count} votes"
+
+
+def customers(count: int) -> str:
+    return f"{count} customer" if count == 1 else f"{count} customers"

@@ -40,7 +40,13 @@ async def serve(config: LoadedConfig, reload: Reload | None = None) -> None:
 
         with suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_hangup)
-    await app.start()
+    try:
+        await app.start()
+    except BaseException:
+        # A platform refused us (bad token, unreachable): release the database and any
+        # adapter already connected, so the process exits instead of hanging.
+        await app.shutdown()
+        raise
     scheduler = asyncio.create_task(app.run())
     waiters = [asyncio.create_task(stop.wait())]
     for adapter in adapters:

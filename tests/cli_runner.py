@@ -11,10 +11,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def engagebot(
-    *args: str, stdin: str = "", cwd: Path | None = None
+    *args: str, stdin: str = "", cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot ARGS` with the database its config names (no env override)."""
-    env = {k: v for k, v in os.environ.items() if k != "ENGAGEBOT_DATABASE_URL"}
+    base = {k: v for k, v in os.environ.items() if k != "ENGAGEBOT_DATABASE_URL"}
+    env = base | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,

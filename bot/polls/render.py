@@ -106,11 +106,13 @@ def render_results(results: PollResults, chart: Image | None = None) -> ResultsM
         )
         for o in results.ranked()
     )
-    details = [verdict_text(results), _participation(results)]
+    details = [verdict_text(results), participation(results)]
     if results.votes_by_platform:
         entries = ", ".join(
             messages.RESULTS_PLATFORM_ENTRY.format(
-                platform=name, votes=votes, voters=results.voters_by_platform.get(name, 0)
+                platform=name,
+                votes=messages.votes(votes),
+                voters=messages.customers(results.voters_by_platform.get(name, 0)),
             )
             for name, votes in sorted(results.votes_by_platform.items())
         )
@@ -146,8 +148,10 @@ def _headline(results: PollResults) -> str:
     return messages.HEADLINE_NO_VOTES
 
 
-def _participation(results: PollResults) -> str:
-    return messages.RESULTS_PARTICIPATION.format(votes=results.total_votes, voters=results.voters)
+def participation(results: PollResults) -> str:
+    return messages.RESULTS_PARTICIPATION.format(
+        votes=messages.votes(results.total_votes), voters=messages.customers(results.voters)
+    )
 
 
 def verdict_text(results: PollResults) -> str:

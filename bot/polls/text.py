@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.polls.render import verdict_text
+from bot import messages
+from bot.polls.render import participation, verdict_text
 from bot.polls.results import PollResults
 from bot.timefmt import human
 
@@ -20,13 +21,15 @@ def results_text(results: PollResults, zone: ZoneInfo) -> str:
     lines = [f"{results.question} [{results.id}, {results.state.value}]"]
     label_width = max((len(o.label) for o in results.options), default=0)
     winner = results.winner
+    # A trophy only once voting is over; while open the leader is just leading.
+    trophy = " 🏆" if results.state.value == "closed" else " ← leading"
     for option in results.options:
-        mark = " 🏆" if winner is not None and option.id == winner.id else ""
+        mark = trophy if winner is not None and option.id == winner.id else ""
         lines.append(
             f"  {option.label:<{label_width}}  {bar(option.share)} "
             f"{option.votes:>5} ({option.share:.0%}){mark}"
         )
-    lines.append(f"  {results.total_votes} votes from {results.voters} customers")
+    lines.append(f"  {participation(results)}")
     lines.append(f"  {verdict_text(results)}")
     if results.closes_at and results.closed_at is None:
         lines.append(f"  closes {human(results.closes_at, zone)}")
@@ -41,5 +44,5 @@ def poll_line(results: PollResults, zone: ZoneInfo) -> str:
         when = f", closes {human(results.closes_at, zone)}"
     return (
         f"{results.id}: {results.question} [{results.state.value}{when}] "
-        f"{results.total_votes} votes"
+        f"{messages.votes(results.total_votes)}"
     )

@@ -147,3 +147,36 @@ def test_console_script_and_module_agree() -> None:
         == engagebot("--version").stdout.strip()
         == "engagebot, version 0.1.0"
     )
+
+
+def test_odd_console_input_never_ends_the_session(example: Path) -> None:
+    script = "²\n/\n①\n/as\n/vote spring-helmets\n99\n/unknown\n1\n"
+    done = engagebot("run", "-c", str(example), stdin=script)
+    assert done.returncode == 0
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    assert "Type a number from 1 to 3." in done.stdout
+    assert "Usage: /vote POLL OPTION [OPTION...]" in done.stdout
+    assert "Unknown command unknown." in done.stdout
+    assert "✅ Your vote for AeroLite MIPS is counted" in done.stdout  # the last line still ran
+
+
+def test_run_exits_cleanly_when_a_platform_refuses_at_start(write_config: WriteConfig) -> None:
+    path = write_config(
+        """\
+        store: {name: Shop, timezone: Europe/Paris}
+        platforms:
+          discord:
+            token: ${DISCORD_TOKEN}
+            guilds: ["123456789012345678"]
+            api_base_url: http://127.0.0.1:9/api/v10
+            gateway_url: ws://127.0.0.1:9
+        channels:
+          community: {discord: "234567890123456789"}
+        """
+    )
+    secret = "MTIzNDU2.secret-token-value"
+    done = engagebot("run", "-c", str(path), env={"DISCORD_TOKEN": secret})  # hangs = timeout
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: could not log in to Discord")
+    assert secret not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import shlex
 import sys
 import threading
@@ -29,6 +30,8 @@ from bot.core.events import (
     MessageReceived,
 )
 from bot.core.refs import ChannelRef, MessageRef, UserRef
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "console"
 DEFAULT_USER = "merchant"
@@ -138,8 +141,12 @@ class ConsoleAdapter:
         threading.Thread(target=pump, name="console-stdin", daemon=True).start()
         try:
             while (line := await lines.get()) is not None:
-                if not await self._handle_line(line.strip(), sink):
-                    break
+                try:
+                    if not await self._handle_line(line.strip(), sink):
+                        break
+                except Exception:
+                    # One odd line must not end the session and drop the rest of a script.
+                    log.exception("could not handle console input %r", line.strip()[:80])
         finally:
             self.finished.set()
 
@@ -149,7 +156,7 @@ class ConsoleAdapter:
             return True
         if self._echo:
             self.write(f"{self.user}> {line}")
-        if line.isdigit():
+        if line.isascii() and line.isdigit():
             await self._vote_by_number(int(line), sink)
         elif line.startswith("/"):
             return await self._command(line, sink)
@@ -170,7 +177,7 @@ class ConsoleAdapter:
         responder = _Private(self, self.user)
         if name in ("quit", "exit"):
             return False
-        if name == "help":
+        if name in ("help", ""):
             self.write(HELP.format(user=self.user))
         elif name == "as":
             if len(args) != 1:

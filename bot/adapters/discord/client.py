@@ -43,6 +43,11 @@ def channel_ref(channel_id: int | None) -> ChannelRef:
     return ChannelRef(PLATFORM, str(channel_id or ""))
 
 
+# The bot never joins voice: don't warn merchants about missing voice libraries.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class _Tree(app_commands.CommandTree["EngageClient"]):
     async def on_error(
         self, interaction: discord.Interaction[EngageClient], error: app_commands.AppCommandError
@@ -165,6 +170,7 @@ class EngageClient(discord.Client):
             text=message.content,
             reply_to=reply_to,
             thread_of=thread_of,
+            message_id=str(message.id),  # a RESUME replay repeats it: counted once
         )
         try:
             await self.sink.handle(event)

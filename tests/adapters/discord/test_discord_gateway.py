@@ -138,7 +138,7 @@ async def test_prompt_with_thread_and_replies_are_delivered(
         await fake.wait_until(lambda: thread_id in adapter.client.threads)
 
         customer = fake.customer(5)
-        await fake.user_message(thread_id, customer, "Col du Galibier!")
+        first_id = await fake.user_message(thread_id, customer, "Col du Galibier!")
         await fake.user_message(fake.channel_id, customer, reply_to=int(ref.id))
         await fake.user_message(fake.channel_id, customer, "hello")
         await fake.wait_until(lambda: len(recorder.messages()) == 3)
@@ -152,6 +152,11 @@ async def test_prompt_with_thread_and_replies_are_delivered(
         assert plain.reply_to is None and plain.thread_of is None
         # The bot's own posts (MESSAGE_CREATE for the prompt and the poll) are not replies.
         assert all(m.user.id != str(fake.bot.id) for m in recorder.messages())
+        # A replayed MESSAGE_CREATE (after RESUME) carries the same id: counted once.
+        assert in_thread.message_id == str(first_id)
+        await fake.dispatch("MESSAGE_CREATE", fake.messages[first_id])
+        await fake.wait_until(lambda: len(recorder.messages()) == 4)
+        assert recorder.messages()[-1].message_id == in_thread.message_id
 
 
 async def test_start_up_uses_the_registry_and_keeps_the_token_secret(
