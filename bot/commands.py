@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from bot import messages
 from bot.core.events import CommandInvoked
 from bot.errors import PollError
-from bot.polls.service import PollService
+from bot.polls.service import CloseOutcome, PollService
 from bot.polls.text import poll_line, results_text
 
 COMMANDS = ("polls", "results", "open", "close")
@@ -44,8 +44,11 @@ async def run_command(
                 return messages.POLL_ALREADY_OPEN.format(poll_id=poll_id)
             await after_change()
             return messages.POLL_OPENED.format(question=question, poll_id=poll_id)
-        if not await service.close(poll_id, by=command.user.key):
+        outcome = await service.close(poll_id, by=command.user.key)
+        if outcome is CloseOutcome.ALREADY_CLOSED:
             return messages.POLL_ALREADY_CLOSED.format(poll_id=poll_id)
+        if outcome is CloseOutcome.CANCELLED:
+            return messages.POLL_CANCELLED.format(question=question, poll_id=poll_id)
         await after_change()
         return messages.POLL_CLOSED_NOW.format(question=question, poll_id=poll_id)
     except PollError as refusal:

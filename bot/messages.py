@@ -29,8 +29,7 @@ CHANGE_NOT_ALLOWED = (
     "Your vote for {current} in “{question}” is final in this poll, so it was not changed."
 )
 TOO_MANY_CHOICES = (
-    "You can pick at most {max_choices} options in “{question}”. "
-    "Remove one of your choices first."
+    "You can pick at most {choices} in “{question}”. Remove one of your choices first."
 )
 EMPTY_SELECTION = "Pick at least one option."
 DUPLICATE_CHOICE = "Each option can be chosen only once."
@@ -49,6 +48,10 @@ POLL_OPENED = "Poll “{question}” ({poll_id}) is open now."
 POLL_ALREADY_OPEN = "Poll {poll_id} is already open."
 POLL_CLOSED_NOW = "Poll “{question}” ({poll_id}) is closed; results are being posted."
 POLL_ALREADY_CLOSED = "Poll {poll_id} is already closed."
+POLL_CANCELLED = (
+    "Poll “{question}” ({poll_id}) had not opened yet, so it is cancelled: "
+    "nothing was posted and no results will be."
+)
 POLL_CANNOT_REOPEN = (
     "Poll {poll_id} is closed and its results were announced; closing is final. "
     "Copy it under a new id to run it again."
@@ -96,6 +99,7 @@ VERDICT_NOT_ENOUGH = (
 )
 VERDICT_NO_VOTES = "Verdict: not enough votes to decide: nobody voted."
 HEADLINE_WINS = "🏆 {label} wins with {share} of the votes."
+HEADLINE_LEADS = "{label} leads with {share} of the votes."
 HEADLINE_TIE = "It's a tie between {labels}."
 HEADLINE_NO_VOTES = "No votes were cast."
 HEADLINE_TOO_CLOSE = "{label} leads with {share} of the votes, but it is too close to call."
@@ -132,3 +136,7 @@ def votes(count: int) -> str:
 
 def customers(count: int) -> str:
     return f"{count} customer" if count == 1 else f"{count} customers"
+
+
+def options(count: int) -> str:
+    return f"{count} option" if count == 1 else f"{count} options"

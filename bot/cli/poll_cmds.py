@@ -26,7 +26,7 @@ from bot.config import LoadedConfig
 from bot.errors import EngageBotError
 from bot.polls.render import render_results
 from bot.polls.results import PollResults
-from bot.polls.service import PollService
+from bot.polls.service import CloseOutcome, PollService
 from bot.timefmt import human
 
 
@@ -143,7 +143,11 @@ def _print_results(outcome: PollResults, config: LoadedConfig) -> None:
 @config_option
 def open_(poll_id: str, config_path: Path | None) -> None:
     """Open a poll now (a running bot posts it within seconds)."""
-    _transition(poll_id, config_path, opening=True)
+    config = load_or_exit(config_path)
+    if run_async(lambda: with_service(config, lambda s: s.open(poll_id, by="cli"))):
+        click.echo(f"Poll {poll_id} opened. The running bot posts it (or does at its next start).")
+    else:
+        click.echo(f"Poll {poll_id} was already opened; nothing changed.")
 
 
 @main.command()
@@ -151,21 +155,14 @@ def open_(poll_id: str, config_path: Path | None) -> None:
 @config_option
 def close(poll_id: str, config_path: Path | None) -> None:
     """Close a poll now (a running bot announces the results within seconds)."""
-    _transition(poll_id, config_path, opening=False)
-
-
-def _transition(poll_id: str, config_path: Path | None, opening: bool) -> None:
     config = load_or_exit(config_path)
-
-    async def act(service: PollService) -> bool:
-        if opening:
-            return await service.open(poll_id, by="cli")
-        return await service.close(poll_id, by="cli")
-
-    changed = run_async(lambda: with_service(config, act))
-    verb = "opened" if opening else "closed"
-    if changed:
-        follow = "posts it" if opening else "posts its results"
-        click.echo(f"Poll {poll_id} {verb}. The running bot {follow} (or does at its next start).")
+    outcome = run_async(lambda: with_service(config, lambda s: s.close(poll_id, by="cli")))
+    if outcome is CloseOutcome.CANCELLED:
+        click.echo(f"Poll {poll_id} had not opened yet: cancelled, nothing will be posted.")
+    elif outcome is CloseOutcome.CLOSED:
+        click.echo(
+            f"Poll {poll_id} closed. The running bot posts its results "
+            "(or does at its next start)."
+        )
     else:
-        click.echo(f"Poll {poll_id} was already {verb}; nothing changed.")
+        click.echo(f"Poll {poll_id} was already closed; nothing changed.")

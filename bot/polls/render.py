@@ -140,9 +140,13 @@ def _headline(results: PollResults) -> str:
     winner, leaders = results.winner, results.leaders
     if winner is not None:
         share = f"{winner.share:.0%}"
-        if results.decision.verdict is Verdict.TOO_CLOSE:
+        verdict = results.decision.verdict
+        if verdict is Verdict.TOO_CLOSE:
             return messages.HEADLINE_TOO_CLOSE.format(label=winner.label, share=share)
-        return messages.HEADLINE_WINS.format(label=winner.label, share=share)
+        if verdict is Verdict.CLEAR_WINNER:
+            return messages.HEADLINE_WINS.format(label=winner.label, share=share)
+        # Leaning, or too few votes: the verdict line says why it isn't decided yet.
+        return messages.HEADLINE_LEADS.format(label=winner.label, share=share)
     if leaders:
         return messages.HEADLINE_TIE.format(labels=" and ".join(o.label for o in leaders))
     return messages.HEADLINE_NO_VOTES

@@ -6,6 +6,7 @@ even when a schedule, a chat command and the CLI ask for it at the same time."""
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -46,6 +47,12 @@ class VoteReply:
     text: str
     poll_id: str | None = None
     tally_changed: bool = False
+
+
+class CloseOutcome(enum.Enum):
+    CLOSED = "closed"
+    CANCELLED = "cancelled"  # it never opened
+    ALREADY_CLOSED = "already_closed"
 
 
 @dataclass(frozen=True)
@@ -187,11 +194,19 @@ class PollService:
         await self.store.ensure_polls([poll_id])
         return await self.store.open_poll(poll_id, now, self.closes_at(poll, now), by)
 
-    async def close(self, poll_id: str, by: str) -> bool:
-        """Close now. False if it was already closed (closing happens once)."""
+    async def close(self, poll_id: str, by: str) -> CloseOutcome:
+        """Close now; closing happens once. A poll that never opened is cancelled: no
+        customer saw it, so no results are posted."""
         self.poll(poll_id)
         await self.store.ensure_polls([poll_id])
-        return await self.store.close_poll(poll_id, self.clock.now(), by)
+        before = await self.record(poll_id)
+        now = self.clock.now()
+        if not await self.store.close_poll(poll_id, now, by):
+            return CloseOutcome.ALREADY_CLOSED
+        if before.state is PollState.SCHEDULED:
+            await self.store.mark_announced(poll_id, now)
+            return CloseOutcome.CANCELLED
+        return CloseOutcome.CLOSED
 
     # -- reading ------------------------------------------------------------------------
 
@@ -351,7 +366,7 @@ class PollService:
             return messages.CHANGE_NOT_ALLOWED.format(current=current, question=poll.question)
         if code == voting.TOO_MANY:
             return messages.TOO_MANY_CHOICES.format(
-                max_choices=poll.max_choices, question=poll.question
+                choices=messages.options(poll.max_choices), question=poll.question
             )
         if code == voting.UNKNOWN_OPTION:
             return self._unknown_option(poll)

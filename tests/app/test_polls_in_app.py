@@ -127,7 +127,7 @@ async def test_close_happens_once_and_results_are_posted_once(write_config: Writ
         )
         results = platform.posts_of(ResultsMessage)
         assert len(results) == 1
-        assert results[0].headline == "🏆 AeroLite MIPS wins with 67% of the votes."
+        assert results[0].headline == "AeroLite MIPS leads with 67% of the votes."  # 3 < min_votes
         assert [(r.option_id, r.votes) for r in results[0].rows] == [
             ("aero", 2),
             ("urban", 1),

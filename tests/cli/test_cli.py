@@ -180,3 +180,12 @@ def test_run_exits_cleanly_when_a_platform_refuses_at_start(write_config: WriteC
     assert done.stderr.startswith("error: could not log in to Discord")
     assert secret not in done.stderr + done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_closing_a_poll_that_never_opened_cancels_it_quietly(write_config: WriteConfig) -> None:
+    path = write_config(timing="opens: 2099-01-01 10:00\n    duration: 1d")
+    done = engagebot("close", "helmets", "-c", str(path))
+    assert done.stdout == "Poll helmets had not opened yet: cancelled, nothing will be posted.\n"
+    run = engagebot("run", "-c", str(path), stdin="/polls\n")
+    assert "📊" not in run.stdout and "🏁" not in run.stdout  # no poll, no empty results post
+    assert "[closed" in run.stdout

@@ -90,7 +90,7 @@ async def test_staff_commands_are_allowed_for_staff_and_refused_for_others(
         final = fake.edits(message_id)[-1].body
         assert all(b["disabled"] for b in buttons(final["components"]))
         assert "Voting closed" in texts(final["components"])
-        assert "wins with 100% of the votes" in texts(fake.posts()[-1].body["components"])
+        assert "leads with 100% of the votes" in texts(fake.posts()[-1].body["components"])
         record = await app.store.get_poll("helmets")
         assert record is not None and record.state is PollState.CLOSED
 

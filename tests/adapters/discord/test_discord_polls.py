@@ -106,7 +106,7 @@ async def test_closing_disables_buttons_then_posts_results(
         results = fake.posts()[-1]
         assert fake.calls.index(results) > fake.calls.index(fake.edits(message_id)[-1])
         shown = texts(results.body["components"])
-        assert "🏆 AeroLite MIPS wins with 67% of the votes." in shown
+        assert "AeroLite MIPS leads with 67% of the votes." in shown
         assert list(results.files) == ["chart.png"]  # the bar chart, uploaded
         assert results.files["chart.png"].startswith(b"\x89PNG")
         assert "attachment://chart.png" in json.dumps(results.body["components"])
