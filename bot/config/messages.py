@@ -269,6 +269,17 @@ def bad_cron(value: str | None) -> Msg:
     return (shown, 'use five fields: minute hour day month weekday, e.g. "0 10 * * 1-5"')
 
 
+def cron_never(value: str | None) -> Msg:
+    shown = f"'{value}' never fires" if value else "this cron expression never fires"
+    return (shown, 'check the day and month fields, e.g. "0 10 * * 1-5" for weekdays at 10:00')
+
+
+def cron_twice_a_day(value: str | None) -> Msg:
+    shown = f"'{value}' fires more than once a day" if value else "fires more than once a day"
+    hint = 'a prompt posts at most once a day per channel: give one time, e.g. "0 10 * * *"'
+    return (shown, hint)
+
+
 CLOSES_AND_DURATION: Msg = ("give either closes or duration, not both", "remove one of them")
 CRON_AND_AT: Msg = ("give either cron or at/days, not both", "remove cron, or remove at and days")
 NO_SCHEDULE: Msg = (

@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.config import cron
+
 # Ids appear inside button ids (Discord custom_id <= 100 chars), so keep them short.
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -295,6 +297,14 @@ class PromptConfig(Strict):
             if not croniter.is_valid(self.cron):
                 raise PydanticCustomError(
                     "bad_cron", "'{cron}' is not a valid cron expression", {"cron": self.cron}
+                )
+            if not cron.fires_at_all(self.cron):
+                raise PydanticCustomError(
+                    "cron_never", "'{cron}' never fires", {"cron": self.cron}
+                )
+            if cron.fires_twice_a_day(self.cron):
+                raise PydanticCustomError(
+                    "cron_twice_a_day", "'{cron}' fires more than once a day", {"cron": self.cron}
                 )
         return self
 

@@ -337,10 +337,15 @@ def _model_rule(
         return smap.key((*path, "cron")).problem(*messages.CRON_AND_AT)
     if kind == "no_schedule":
         return smap.value(path).problem(*messages.NO_SCHEDULE)
-    if kind == "bad_cron":
+    if kind in ("bad_cron", "cron_never", "cron_twice_a_day"):
         cron = (*path, "cron")
         shown = str(ctx.get("cron")) if may_echo(cron, smap) else None
-        return smap.value(cron).problem(*messages.bad_cron(shown))
+        explain = {
+            "bad_cron": messages.bad_cron,
+            "cron_never": messages.cron_never,
+            "cron_twice_a_day": messages.cron_twice_a_day,
+        }[kind]
+        return smap.value(cron).problem(*explain(shown))
     return None
 
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
-
+from bot.config.cron import first_firing
 from bot.config.schema import PromptConfig
 from bot.timefmt import local_to_utc
 
@@ -35,8 +34,8 @@ def _wall_time_on(prompt: PromptConfig, day: date) -> datetime | None:
     if prompt.cron is not None:
         midnight = datetime.combine(day, time.min)
         # Naive local datetimes: cron fields are wall-clock fields, DST is applied after.
-        first = croniter(prompt.cron, midnight - timedelta(seconds=1)).get_next(datetime)
-        return first if first.date() == day else None
+        first = first_firing(prompt.cron, midnight - timedelta(seconds=1))
+        return first if first is not None and first.date() == day else None
     if prompt.days is not None and WEEKDAYS[day.weekday()] not in prompt.days:
         return None
     assert prompt.at is not None  # the schema requires at or cron

@@ -571,3 +571,19 @@ def test_prompt_with_unknown_channel() -> None:
     assert problems(text) == [
         "bot.yaml:8:16: unknown channel 'comunity' (did you mean 'community'?)"
     ]
+
+
+def test_cron_that_never_fires() -> None:
+    text = HEAD + PROMPT.replace('at: "10:00"', 'cron: "0 10 30 2 *"')
+    assert problems(text) == [
+        "bot.yaml:9:11: '0 10 30 2 *' never fires "
+        '(check the day and month fields, e.g. "0 10 * * 1-5" for weekdays at 10:00)'
+    ]
+
+
+def test_cron_that_fires_twice_a_day() -> None:
+    text = HEAD + PROMPT.replace('at: "10:00"', 'cron: "0 10,18 * * *"')
+    assert problems(text) == [
+        "bot.yaml:9:11: '0 10,18 * * *' fires more than once a day "
+        '(a prompt posts at most once a day per channel: give one time, e.g. "0 10 * * *")'
+    ]
