@@ -57,6 +57,7 @@ class App:
         self._idle.set()
         # Non-persistent platforms (console) get open polls posted again in each process.
         self._posted_here: set[tuple[str, ChannelRef]] = set()
+        self._failed_posts: set[tuple[str, ChannelRef]] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -212,26 +213,43 @@ class App:
         return found
 
     async def _post_poll(self, poll_id: str) -> None:
-        posted = {m.channel for m in await self.store.poll_messages(poll_id)}
+        """Post an open poll where it is not yet posted. Persistent platforms claim each
+        post in the database first: a second process or a restart never posts it twice."""
         content: Content | None = None
         for channel in self.targets(poll_id):
             adapter = self.adapters[channel.platform]
-            if adapter.limits.persistent_messages:
-                if channel in posted:
-                    continue
-            elif (poll_id, channel) in self._posted_here:
+            persistent = adapter.limits.persistent_messages
+            if (poll_id, channel) in self._posted_here:
+                continue
+            if persistent and not await self.store.claim_poll_post(
+                poll_id, channel, self.clock.now()
+            ):
+                self._posted_here.add((poll_id, channel))  # posted by us before, or another
                 continue
             content = content or await self.polls.content(poll_id)
             try:
                 message = await adapter.send(channel, content)
             except Exception:
-                log.exception("could not post poll %s to %s", poll_id, channel)
+                if persistent:
+                    await self.store.release_poll_post(poll_id, channel)  # retried later
+                self._log_post_failure(poll_id, channel)
                 continue
             self._posted_here.add((poll_id, channel))
             await self.store.record_message(poll_id, message, self.clock.now())
 
+    def _log_post_failure(self, poll_id: str, channel: ChannelRef) -> None:
+        """The full error once per poll and channel; retries every few seconds stay quiet."""
+        if (poll_id, channel) in self._failed_posts:
+            log.debug("poll %s still cannot be posted to %s", poll_id, channel)
+            return
+        self._failed_posts.add((poll_id, channel))
+        log.exception("could not post poll %s to %s; retrying quietly", poll_id, channel)
+
     async def _announce(self, poll_id: str) -> None:
-        """Final exact tally on every poll message, then a results post in each channel."""
+        """Final exact tally on every poll message, then a results post in each channel.
+        Claimed first, so the results are posted once even with two processes."""
+        if not await self.store.mark_announced(poll_id, self.clock.now()):
+            return
         self.live.forget(poll_id)
         final = await self.polls.content(poll_id)
         messages_: list[MessageRef] = await self.store.poll_messages(poll_id)
@@ -255,7 +273,6 @@ class App:
                 await self.adapters[channel.platform].send(channel, results)
             except Exception:
                 log.exception("could not post results of %s to %s", poll_id, channel)
-        await self.store.mark_announced(poll_id, self.clock.now())
         if runoff_id is not None:
             await self._post_poll(runoff_id)
             self._wake.set()  # the loop learns when the run-off closes

@@ -7,7 +7,9 @@ for it only when a poll closes, and drawing runs in a worker thread."""
 
 from __future__ import annotations
 
+import os
 import textwrap
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -108,7 +110,7 @@ def save(figure: Figure, path: Path) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(figure)
-    partial = path.with_name(path.name + ".part")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
     with _quiet():
         figure.savefig(partial, format="png", dpi=DPI)
     partial.replace(path)  # adapters never upload a half-written file

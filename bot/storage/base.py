@@ -160,12 +160,20 @@ class Store(Protocol):
         """SCHEDULED or OPEN -> CLOSED; False if it was already closed."""
 
     async def mark_announced(self, poll_id: str, at: datetime) -> bool:
-        """Record that results were posted; False if they already were."""
+        """Claim announcing the results (before posting them); False if claimed before."""
 
     # Where a poll was posted, to edit it later (one message per poll and channel).
     async def record_message(self, poll_id: str, message: MessageRef, at: datetime) -> None: ...
 
-    async def poll_messages(self, poll_id: str) -> list[MessageRef]: ...
+    async def poll_messages(self, poll_id: str) -> list[MessageRef]:
+        """Confirmed posts only (a claimed post has no message yet)."""
+
+    async def claim_poll_post(self, poll_id: str, channel: ChannelRef, at: datetime) -> bool:
+        """Reserve posting the poll in a channel; False if it was reserved or posted before.
+        Claiming before sending means two processes, or a restart, never post it twice."""
+
+    async def release_poll_post(self, poll_id: str, channel: ChannelRef) -> None:
+        """Give a claim back after the platform refused the post, so it is tried again."""
 
     # Votes.
     async def cast(self, request: BallotRequest) -> CastResult: ...

@@ -154,8 +154,8 @@ class SqliteStore:
     async def poll_messages(self, poll_id: str) -> list[MessageRef]:
         rows = await self._fetch(
             "SELECT platform, channel_id, message_id FROM poll_messages WHERE poll_id = ? "
-            "ORDER BY platform, channel_id",
-            (poll_id,),
+            "AND message_id != ? ORDER BY platform, channel_id",
+            (poll_id, ops.UNCONFIRMED),
         )
         return [MessageRef(ChannelRef(row[0], row[1]), row[2]) for row in rows]
 
@@ -204,6 +204,12 @@ class SqliteStore:
 
     async def record_message(self, poll_id: str, message: MessageRef, at: datetime) -> None:
         await self._writer.submit(ops.record_message(poll_id, message, to_micros(at)))
+
+    async def claim_poll_post(self, poll_id: str, channel: ChannelRef, at: datetime) -> bool:
+        return await self._writer.submit(ops.claim_message(poll_id, channel, to_micros(at)))
+
+    async def release_poll_post(self, poll_id: str, channel: ChannelRef) -> None:
+        await self._writer.submit(ops.release_message(poll_id, channel))
 
     async def cast(self, request: BallotRequest) -> CastResult:
         return await self._writer.submit(

@@ -94,3 +94,17 @@ async def test_record_message_replaces_a_repost(store: SqliteStore) -> None:
     ]
     assert await store.poll_messages("q") == [MessageRef(discord, "other")]
     assert await store.poll_messages("none") == []
+
+
+async def test_a_poll_post_is_claimed_once_and_can_be_given_back(store: SqliteStore) -> None:
+    await store.ensure_polls(["p"])
+    channel = ChannelRef("discord", "c1")
+    assert await store.claim_poll_post("p", channel, at(0)) is True
+    assert await store.claim_poll_post("p", channel, at(1)) is False  # a second process
+    assert await store.poll_messages("p") == []  # claimed, not yet confirmed
+    await store.release_poll_post("p", channel)  # the platform refused: try again later
+    assert await store.claim_poll_post("p", channel, at(2)) is True
+    await store.record_message("p", MessageRef(channel, "m1"), at(3))
+    await store.release_poll_post("p", channel)  # a confirmed post is never given back
+    assert await store.poll_messages("p") == [MessageRef(channel, "m1")]
+    assert await store.claim_poll_post("p", channel, at(4)) is False

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from bot.adapters.discord.render import MAX_COMPONENTS
+from bot.polls.service import CloseOutcome
 from bot.storage.base import PollState
 from tests.adapters.discord.discord_harness import (
     AERO,
@@ -95,7 +96,7 @@ async def test_closing_disables_buttons_then_posts_results(
         for n, action in enumerate([AERO, AERO, URBAN], start=1):
             click = await fake.click(message_id, action, fake.customer(n))
             await click.answered()
-        assert await app.polls.close("helmets", by="test")
+        assert await app.polls.close("helmets", by="test") is CloseOutcome.CLOSED
         await app.reconcile()
         record = await app.store.get_poll("helmets")
         assert record is not None and record.state is PollState.CLOSED
