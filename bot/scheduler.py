@@ -41,14 +41,16 @@ class PlannedRun:
 
 def plan(
     config: LoadedConfig,
+    poll_configs: list[PollConfig],
     polls: dict[str, PollRecord],
     prompt_seqs: dict[str, int | None],
     start: datetime,
     end: datetime,
 ) -> list[PlannedRun]:
-    """Everything due with start <= time < end, in time order."""
+    """Everything due with start <= time < end, in time order. poll_configs are the
+    configured polls and their run-off rounds (PollService.polls)."""
     runs: list[PlannedRun] = []
-    for poll in config.settings.polls:
+    for poll in poll_configs:
         for kind, moment in _poll_moments(config, poll, polls.get(poll.id)):
             if moment is not None and start <= moment < end:
                 local = moment.astimezone(config.zone)

@@ -12,7 +12,22 @@ import click
 from bot import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Dates far outside the calendar (year 1 or 9999) overflow date arithmetic: report
+    them like any other bad argument instead of with a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except OverflowError:
+            click.echo(
+                "error: a date is too far in the past or future; use a year from 1970 to 9000",
+                err=True,
+            )
+            ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="engagebot")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def main(verbose: int) -> None:

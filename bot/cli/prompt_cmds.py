@@ -12,8 +12,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli import main
-from bot.cli.common import config_option, format_option, load_or_exit, open_config_store, run_async
+from bot.cli.common import (
+    config_option,
+    format_option,
+    load_or_exit,
+    open_config_store,
+    run_async,
+    with_service,
+)
 from bot.config import LoadedConfig
+from bot.polls.service import PollService
 from bot.scheduler import PlannedRun, plan
 from bot.storage.base import PromptPost
 
@@ -44,16 +52,13 @@ def schedule(config_path: Path | None, days: int, from_date: datetime | None, fm
         start = datetime.combine(from_date.date(), time.min, config.zone).astimezone(UTC)
     end = start + timedelta(days=days)
 
-    async def collect() -> list[PlannedRun]:
-        store = await open_config_store(config)
-        try:
-            records = {r.poll_id: r for r in await store.list_polls()}
-            seqs = {p.id: await store.last_prompt_seq(p.id) for p in config.settings.prompts}
-        finally:
-            await store.close()
-        return plan(config, records, seqs, start, end)
+    async def collect(service: PollService) -> list[PlannedRun]:
+        store = service.store
+        records = {r.poll_id: r for r in await store.list_polls()}
+        seqs = {p.id: await store.last_prompt_seq(p.id) for p in config.settings.prompts}
+        return plan(config, service.polls, records, seqs, start, end)
 
-    runs = run_async(collect)
+    runs = run_async(lambda: with_service(config, collect))
     if fmt == "json":
         click.echo(json.dumps([run.to_json() for run in runs], indent=2, ensure_ascii=False))
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -109,8 +110,47 @@ def check_config(
     problems += _channels(data, sections, smap, enabled)
     if enabled is not None and sections.platforms is not None:
         problems += _platform_rules(sections.platforms, smap, enabled)
+        problems += _platform_ids(sections, smap, enabled)
         if sections.channels is not None:
             problems += _limits(sections, smap, enabled)
+    return problems
+
+
+# What a platform's ids look like: a wrong one would only fail later, at run time.
+_ID_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
+    "discord": (re.compile(r"^\d+$"), 'a Discord id is a number, e.g. "234567890123456789"'),
+    "slack": (re.compile(r"^[CDGUW][A-Z0-9]+$"), "a Slack id looks like C0123ABCD or U0123ABCD"),
+}
+
+
+def _platform_ids(
+    sections: Sections, smap: SourceMap, enabled: tuple[str, ...]
+) -> list[ConfigProblem]:
+    """Guild, user and channel ids of enabled platforms must have the platform's shape
+    (copied with Discord's developer mode, or from Slack's channel details)."""
+    found: list[tuple[str, str, YPath]] = []
+    platforms = sections.platforms
+    discord = platforms.discord if platforms else None
+    if discord is not None and "discord" in enabled:
+        for field in ("guilds", "staff_users"):
+            for i, value in enumerate(getattr(discord, field)):
+                found.append(("discord", value, ("platforms", "discord", field, i)))
+    slack = platforms.slack if platforms else None
+    if slack is not None and "slack" in enabled:
+        for i, value in enumerate(slack.staff_users):
+            found.append(("slack", value, ("platforms", "slack", "staff_users", i)))
+    for name, channel in (sections.channels or {}).items():
+        for platform in ("discord", "slack"):
+            value = getattr(channel, platform)
+            if value is not None and platform in enabled:
+                found.append((platform, value, ("channels", name, platform)))
+    problems: list[ConfigProblem] = []
+    for platform, value, path in found:
+        shape, hint = _ID_SHAPES[platform]
+        if not shape.match(value):
+            problems.append(
+                smap.value(path).problem(messages.bad_platform_id(platform, value), hint)
+            )
     return problems
 
 

@@ -392,8 +392,15 @@ NO_PLATFORM: Msg = (
     "no platform is enabled",
     "remove enabled: false from platforms: console:, or enable discord or slack",
 )
+def bad_platform_id(platform: str, value: str) -> str:
+    return f"{value!r} is not a {platform.capitalize()} id"
+
+
 BAD_DATABASE: Msg = (
     "the database URL is not supported",
-    "write sqlite:///data/engagebot.db (a path relative to this file) "
-    "or postgresql://user:${DB_PASSWORD}@host/db",
+    "write sqlite:///data/engagebot.db (a path relative to this file)",
+)
+POSTGRES_NOT_YET: Msg = (
+    "PostgreSQL is not supported by this version of engagebot yet",
+    "use sqlite:///data/engagebot.db for now",
 )

@@ -189,3 +189,11 @@ def test_closing_a_poll_that_never_opened_cancels_it_quietly(write_config: Write
     run = engagebot("run", "-c", str(path), stdin="/polls\n")
     assert "📊" not in run.stdout and "🏁" not in run.stdout  # no poll, no empty results post
     assert "[closed" in run.stdout
+
+
+def test_dates_off_the_calendar_are_a_one_line_error(example: Path) -> None:
+    done = engagebot("schedule", "-c", str(example), "--from", "9999-12-30")
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: a date is too far in the past or future; use a year from 1970 to 9000\n"
+    )

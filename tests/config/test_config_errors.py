@@ -587,3 +587,27 @@ def test_cron_that_fires_twice_a_day() -> None:
         "bot.yaml:9:11: '0 10,18 * * *' fires more than once a day "
         '(a prompt posts at most once a day per channel: give one time, e.g. "0 10 * * *")'
     ]
+
+
+def test_postgres_is_refused_until_supported() -> None:
+    text = HEAD + "database: postgresql://shop@db/shop\n"
+    assert problems(text) == [
+        "bot.yaml:6:11: PostgreSQL is not supported by this version of engagebot yet "
+        "(use sqlite:///data/engagebot.db for now)"
+    ]
+
+
+def test_channel_names_written_where_platform_ids_belong() -> None:
+    text = """\
+    store: {name: Velo Corner}
+    platforms:
+      discord: {token: "${DISCORD_TOKEN}", guilds: [my-guild]}
+    channels:
+      community: {discord: general}
+    """
+    assert problems(text, env={"DISCORD_TOKEN": "x"}) == [
+        "bot.yaml:3:49: 'my-guild' is not a Discord id "
+        '(a Discord id is a number, e.g. "234567890123456789")',
+        "bot.yaml:5:24: 'general' is not a Discord id "
+        '(a Discord id is a number, e.g. "234567890123456789")',
+    ]
