@@ -58,6 +58,7 @@ POLL_CANNOT_REOPEN = (
 )
 NO_SUCH_POLL = "There is no poll with id {poll_id!r}. Known polls: {known}."
 NO_POLLS = "No polls are configured."
+REMOVED_POLL = "(removed from the config) {poll_id}"
 
 # Something broke on our side: say so, and say the vote did not count.
 INTERNAL_ERROR = (

@@ -38,7 +38,8 @@ def polls(config_path: Path | None, fmt: str) -> None:
     config = load_or_exit(config_path)
 
     async def collect(service: PollService) -> list[PollResults]:
-        return [await service.results(poll.id) for poll in service.polls]
+        ids = [poll.id for poll in service.polls] + await service.removed_polls()
+        return [await service.results(poll_id) for poll_id in ids]
 
     rows = run_async(lambda: with_service(config, collect))
     if fmt == "json":

@@ -14,7 +14,7 @@ from datetime import datetime
 from bot import messages
 from bot.clock import Clock
 from bot.config import LoadedConfig
-from bot.config.schema import PollConfig
+from bot.config.schema import OptionConfig, PollConfig
 from bot.core.actions import MalformedAction, decode
 from bot.core.content import PollMessage
 from bot.core.events import ActionInvoked
@@ -97,12 +97,18 @@ class PollService:
     def poll(self, poll_id: str) -> PollConfig:
         poll = self.lookup(poll_id)
         if poll is None:
-            known = ", ".join(p.id for p in self.polls) or "none"
-            raise UnknownPoll(messages.NO_SUCH_POLL.format(poll_id=poll_id, known=known))
+            raise self._unknown(poll_id)
         return poll
+
+    def _unknown(self, poll_id: str) -> UnknownPoll:
+        known = ", ".join(p.id for p in self.polls) or "none"
+        return UnknownPoll(messages.NO_SUCH_POLL.format(poll_id=poll_id, known=known))
 
     async def record(self, poll_id: str) -> PollRecord:
         self.poll(poll_id)
+        return await self._stored_record(poll_id)
+
+    async def _stored_record(self, poll_id: str) -> PollRecord:
         record = await self.store.get_poll(poll_id)
         if record is None:
             return PollRecord(poll_id, PollState.SCHEDULED)
@@ -210,9 +216,33 @@ class PollService:
 
     # -- reading ------------------------------------------------------------------------
 
+    async def removed_polls(self) -> list[str]:
+        """Polls with history in the database that are no longer in the config."""
+        return [r.poll_id for r in await self.store.list_polls() if not self.known(r.poll_id)]
+
+    async def _stand_in(self, poll_id: str) -> PollConfig | None:
+        """A poll removed from the config keeps its history: a stand-in definition (ids
+        for labels) keeps its results readable. None if the database never saw it."""
+        if await self.store.get_poll(poll_id) is None:
+            return None
+        counts = (await self.store.tally(poll_id)).counts
+        options = [OptionConfig.model_construct(id=i, label=i) for i in sorted(counts)]
+        question = messages.REMOVED_POLL.format(poll_id=poll_id)
+        return PollConfig.model_construct(
+            id=poll_id, question=question, options=options, channels=[]
+        )
+
+    async def definition(self, poll_id: str) -> PollConfig:
+        """The poll as configured, a run-off round, or a stand-in for a poll removed from
+        the config; UnknownPoll (listing the known ones) if there is no such poll."""
+        poll = await self.find(poll_id) or await self._stand_in(poll_id)
+        if poll is None:
+            raise self._unknown(poll_id)
+        return poll
+
     async def results(self, poll_id: str) -> PollResults:
-        poll = self.poll(poll_id)
-        record = await self.record(poll_id)
+        poll = await self.definition(poll_id)
+        record = await self._stored_record(poll_id)
         tally = await self.store.tally(poll_id)
         return build_results(
             poll,

@@ -197,3 +197,21 @@ def test_dates_off_the_calendar_are_a_one_line_error(example: Path) -> None:
     assert done.stderr == (
         "error: a date is too far in the past or future; use a year from 1970 to 9000\n"
     )
+
+
+def test_a_poll_removed_from_the_config_keeps_its_history(example: Path) -> None:
+    assert engagebot("run", "-c", str(example), stdin="1\n/as ann\n2\n").returncode == 0
+    text = example.read_text(encoding="utf-8")
+    example.write_text(text[: text.index("polls:")] + text[text.index("prompts:") :])
+    listed = json.loads(engagebot("polls", "-c", str(example), "--format", "json").stdout)
+    assert [(p["id"], p["question"], p["total_votes"]) for p in listed] == [
+        ("spring-helmets", "(removed from the config) spring-helmets", 2)
+    ]
+    results = json.loads(
+        engagebot("results", "spring-helmets", "-c", str(example), "--format", "json").stdout
+    )
+    assert [(o["id"], o["votes"]) for o in results["options"]] == [("aero", 1), ("urban", 1)]
+    exported = engagebot("export", "spring-helmets", "-c", str(example), "--format", "csv")
+    assert exported.returncode == 0 and len(exported.stdout.splitlines()) == 3
+    run = engagebot("run", "-c", str(example), stdin="/polls\n")
+    assert "📊" not in run.stdout  # nothing is posted for it any more
