@@ -127,6 +127,12 @@ class ConsoleAdapter:
         self._stdout.write(text + "\n")
         self._stdout.flush()
 
+    def _prompt(self) -> None:
+        """At a terminal, show who is typing (piped input echoes each line instead)."""
+        if not self._echo:
+            self._stdout.write(f"{self.user}> ")
+            self._stdout.flush()
+
     # -- input --------------------------------------------------------------------------
 
     async def _read_loop(self, sink: EventSink) -> None:
@@ -140,6 +146,7 @@ class ConsoleAdapter:
 
         threading.Thread(target=pump, name="console-stdin", daemon=True).start()
         try:
+            self._prompt()
             while (line := await lines.get()) is not None:
                 try:
                     if not await self._handle_line(line.strip(), sink):
@@ -147,6 +154,7 @@ class ConsoleAdapter:
                 except Exception:
                     # One odd line must not end the session and drop the rest of a script.
                     log.exception("could not handle console input %r", line.strip()[:80])
+                self._prompt()
         finally:
             self.finished.set()
 
