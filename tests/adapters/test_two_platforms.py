@@ -15,7 +15,7 @@ from bot.core.actions import encode_vote
 from bot.storage import open_store
 from tests.adapters.discord.discord_harness import FAST_EDITS, poll_message, shown_after_edits
 from tests.adapters.discord.fake_discord import FakeDiscord
-from tests.adapters.slack.conftest import no_internet, no_logged_errors  # noqa: F401
+from tests.adapters.slack.conftest import no_logged_errors  # noqa: F401
 from tests.adapters.slack.harness import (
     CHANNEL,
     SECRETS,

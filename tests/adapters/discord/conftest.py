@@ -1,36 +1,15 @@
-"""Discord tests run offline against FakeDiscord: resolving any host but this machine
-(discord.com, gateway.discord.gg, the CDN) fails the test, and so does any error logged
-meanwhile — discord.py only logs exceptions raised in view callbacks and listeners."""
+"""Discord tests run against FakeDiscord (offline-only is enforced by
+tests/adapters/conftest.py); any error logged meanwhile fails the test — discord.py only
+logs exceptions raised in view callbacks and listeners."""
 
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 
 from tests.adapters.discord.fake_discord import FakeDiscord
-
-LOCAL = {"127.0.0.1", "localhost", "::1"}
-
-
-@pytest.fixture(autouse=True)
-def no_internet(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    attempts: list[str] = []
-    real = socket.getaddrinfo
-
-    def local_only(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        if name not in LOCAL:
-            attempts.append(name)
-            raise OSError(f"test tried to reach {name}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", local_only)
-    yield attempts
-    assert attempts == [], f"tried to reach the internet: {attempts}"
 
 
 class _Errors(logging.Handler):
