@@ -163,10 +163,17 @@ class App:
         # The vote is stored before this reply: the reply is the acknowledgement.
         await event.responder.reply_private(reply.text)
         if reply.tally_changed and reply.poll_id:
-            poll = self.polls.poll(reply.poll_id)
-            if poll.results == "live":
-                messages_ = await self.store.poll_messages(reply.poll_id)
-                await self.live.touch(reply.poll_id, messages_)
+            try:
+                await self._refresh_tally(reply.poll_id)
+            except Exception:
+                # The vote counted and the customer was told so: never follow that with
+                # "nothing was changed". The next vote or the close refreshes the tally.
+                log.exception("could not refresh the tally of %s", reply.poll_id)
+
+    async def _refresh_tally(self, poll_id: str) -> None:
+        poll = self.polls.poll(poll_id)
+        if poll.results == "live":
+            await self.live.touch(poll_id, await self.store.poll_messages(poll_id))
 
     # -- reconciling config, schedule and what was posted ------------------------------
 
@@ -184,7 +191,11 @@ class App:
                     await self._announce(record.poll_id)
 
     async def _after_command(self) -> None:
-        await self.reconcile()
+        try:
+            await self.reconcile()
+        except Exception:
+            # The command itself took effect; the loop retries posting shortly.
+            log.exception("could not post after a staff command; retrying shortly")
         self._wake.set()  # the loop re-reads the schedule: a poll may close sooner now
 
     async def post_due_prompts(self, now: datetime | None = None) -> None:

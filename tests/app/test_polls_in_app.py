@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.clock import FakeClock
 from bot.core.actions import encode_vote
 from bot.core.adapter import PlatformLimits
 from bot.core.content import PollMessage, ResultsMessage
 from bot.core.events import CommandInvoked
 from bot.core.refs import ChannelRef, UserRef
+from bot.errors import StorageError
 from bot.storage.base import PollState
 from tests.conftest import WriteConfig
 from tests.fakes import RecordingPlatform, Replies, click
@@ -210,3 +213,19 @@ async def test_thousand_concurrent_voters_exact_tally_and_few_edits(
         last = platform.edits[-1][1]
         assert isinstance(last, PollMessage) and last.total_votes == 1000
         assert 1 <= len(platform.edits) <= 20
+
+
+async def test_a_counted_vote_is_never_followed_by_an_error_reply(
+    write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock(START)
+    async with running_app(write_config(), clock) as (app, _):
+
+        async def database_read_fails(poll_id: str) -> list[object]:
+            raise StorageError("disk I/O error")  # injected fault: reading messages fails
+
+        monkeypatch.setattr(app.store, "poll_messages", database_read_fails)
+        replies = Replies()
+        await app.handle(click("ann", AERO, clock.now(), replies))
+        assert len(replies.texts) == 1 and replies.last.startswith("✅ Your vote for AeroLite")
+        assert (await app.store.tally("helmets")).counts == {"aero": 1}
