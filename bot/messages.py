@@ -141,3 +141,7 @@ def customers(count: int) -> str:
 
 def options(count: int) -> str:
     return f"{count} option" if count == 1 else f"{count} options"
+
+
+# -- Discord: short product link, used when a poll's text would exceed Discord's limit ----
+DISCORD_PRODUCT_LINK_SHORT = "View"

@@ -9,30 +9,33 @@ import asyncio
 import logging
 import time
 from contextlib import suppress
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import discord
 
-from bot.adapters.discord import endpoints
+from bot.adapters.discord import endpoints, media
 from bot.adapters.discord.client import PLATFORM, EngageClient
 from bot.adapters.discord.commands import StaffRule
 from bot.adapters.discord.edits import EditPolicy, EditQueue
 from bot.adapters.discord.items import DEFER_AFTER
-from bot.adapters.discord.render import render
+from bot.adapters.discord.render import has_local_images, render
 from bot.adapters.limits import DISCORD
 from bot.config.schema import DiscordConfig
-from bot.core.content import Content, PromptMessage
+from bot.core.content import Content, PollMessage, PromptMessage, ResultsMessage
 from bot.core.events import AdapterReady, EventSink
 from bot.core.refs import ChannelRef, MessageRef
 from bot.errors import PlatformError
 
 log = logging.getLogger(__name__)
 
-# A channel Discord refused (deleted, no access) is not tried again for this long: the
-# app retries unposted polls every few seconds, and refused requests count towards
-# Discord's invalid-request ban.
+# A channel Discord refused (deleted, no access), or a post it refused (400 invalid
+# body, 413 too large), is not tried again for this long: the app retries unposted polls
+# every few seconds, and refused requests count towards Discord's invalid-request ban.
 CHANNEL_COOL_DOWN = 600.0
+# A 429 asking to wait longer than this is not slept through inside discord.py (which
+# would hold that message's edits): it raises, and the edit queue or cool-down decides.
+RATE_LIMIT_WAIT = 30.0
 # At stop: time for clicks being handled to get their answer, and for edits to land.
 STOP_GRACE = 5.0
 THREAD_NAME_MAX = 100
@@ -50,6 +53,7 @@ class DiscordAdapter:
         defer_after: float = DEFER_AFTER,
         ready_timeout: float = 60.0,
         guild_ready_timeout: float = 2.0,
+        rate_limit_wait: float = RATE_LIMIT_WAIT,
     ) -> None:
         self._settings = settings
         self._guilds = [_snowflake(g, "platforms.discord.guilds") for g in settings.guilds]
@@ -57,10 +61,14 @@ class DiscordAdapter:
         self._defer_after = defer_after
         self._ready_timeout = ready_timeout
         self._guild_ready_timeout = guild_ready_timeout
+        self._rate_limit_wait = rate_limit_wait
         self._client: EngageClient | None = None
         self._runner: asyncio.Task[None] | None = None
-        self.edits: EditQueue[discord.ui.LayoutView] = EditQueue(self._apply_edit, edit_policy)
-        self._refused: dict[str, tuple[float, str]] = {}  # channel id -> (until, why)
+        self.edits: EditQueue[Content] = EditQueue(self._apply_edit, edit_policy)
+        # (channel id, what: "" for the whole channel) -> (until, why)
+        self._refused: dict[tuple[str, str], tuple[float, str]] = {}
+        # message id -> its uploaded files by name (None: unknown, see _attachments_of)
+        self._attached: dict[str, dict[str, int] | None] = {}
         self._stopping = False
 
     @property
@@ -77,7 +85,11 @@ class DiscordAdapter:
             self._staff,
             defer_after=self._defer_after,
             guild_ready_timeout=self._guild_ready_timeout,
+            max_ratelimit_timeout=max(RATE_LIMIT_WAIT, self._rate_limit_wait),
         )
+        endpoints.rate_limit_wait(client, self._rate_limit_wait)
+        if self._settings.gateway_url:
+            endpoints.keep_resuming_through(client, self._settings.gateway_url)
         client.add_poll_commands(self._guilds)
         self._client = client
         try:
@@ -88,7 +100,13 @@ class DiscordAdapter:
                 "Discord did not accept the bot token (platforms.discord.token): copy it "
                 "again from the Developer Portal into the environment variable"
             ) from None
-        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        except (
+            discord.HTTPException,
+            discord.RateLimited,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+        ) as exc:
             await client.close()
             raise PlatformError(f"could not log in to Discord: {_describe(exc)}") from None
         await self._sync_commands(client)
@@ -141,7 +159,7 @@ class DiscordAdapter:
         for guild in targets:
             try:
                 await client.tree.sync(guild=guild)
-            except discord.HTTPException as exc:
+            except (discord.HTTPException, discord.RateLimited) as exc:
                 where = f"server {guild.id}" if guild else "Discord"
                 log.warning(
                     "could not register the /poll commands in %s (was the bot invited "
@@ -153,7 +171,8 @@ class DiscordAdapter:
     # -- content out --------------------------------------------------------------------
 
     async def send(self, channel: ChannelRef, content: Content) -> MessageRef:
-        self._check_refused(channel)
+        what = _what(content)
+        self._check_refused(channel, what)
         rendered = render(content)
         kwargs: dict[str, Any] = {"view": rendered.view}
         files = rendered.files()
@@ -163,11 +182,19 @@ class DiscordAdapter:
             target = await self._messageable(channel)
             message = await target.send(**kwargs)
         except (discord.NotFound, discord.Forbidden) as exc:
-            self._refused[channel.id] = (time.monotonic() + CHANNEL_COOL_DOWN, str(exc))
+            self._refuse(channel, "", CHANNEL_COOL_DOWN, str(exc))
             raise PlatformError(f"cannot post in Discord channel {channel.id}: {exc}") from exc
+        except discord.RateLimited as exc:
+            self._refuse(channel, "", exc.retry_after, str(exc))
+            raise PlatformError(f"cannot post in Discord channel {channel.id}: {exc}") from exc
+        except discord.HTTPException as exc:
+            if 400 <= exc.status < 500:  # this post as it is: sending it again cannot help
+                self._refuse(channel, what, CHANNEL_COOL_DOWN, str(exc))
+            raise PlatformError(f"Discord refused a post in {channel.id}: {exc}") from exc
         finally:
             for file in files:
                 file.close()
+        self._attached[str(message.id)] = self._uploaded(message, rendered.uploads)
         if isinstance(content, PromptMessage) and content.open_thread:
             await self._open_thread(message, content)
         return MessageRef(channel, str(message.id))
@@ -177,18 +204,63 @@ class DiscordAdapter:
             # A click answered during shutdown: its tally shows with the next edit.
             log.info("Discord adapter stopping: edit of message %s skipped", message.id)
             return
-        await self.edits.submit(message, render(content).view)
+        await self.edits.submit(message, content)
 
-    async def _apply_edit(self, message: MessageRef, view: discord.ui.LayoutView) -> None:
+    async def _apply_edit(self, message: MessageRef, content: Content) -> None:
         channel = self.client.get_partial_messageable(_snowflake(message.channel.id, "channel"))
-        # No `attachments` field: the photos uploaded with the post are kept as they are.
-        await channel.get_partial_message(_snowflake(message.id, "message")).edit(view=view)
+        partial = channel.get_partial_message(_snowflake(message.id, "message"))
+        attached = await self._attachments_of(partial, content)
+        rendered = render(content, attached)
+        if attached:  # name the files to keep: the layout refers to these only
+            # discord.py only calls to_dict() on these (see media.KeptAttachment)
+            kept = cast("list[discord.Attachment]", rendered.keep())
+            await partial.edit(view=rendered.view, attachments=kept)
+        else:  # nothing uploaded, or unknown: files, if any, stay as they are
+            await partial.edit(view=rendered.view)
+
+    async def _attachments_of(
+        self, message: discord.PartialMessage, content: Content
+    ) -> dict[str, int] | None:
+        """The files the message holds, by name: remembered from the post, or (after a
+        restart) read back once from the message itself."""
+        key = str(message.id)
+        if key in self._attached:
+            return self._attached[key]
+        if not has_local_images(content):
+            return {}  # nothing to keep; asked again if that changes
+        try:
+            fetched = await message.fetch()
+        except discord.Forbidden as exc:  # no Read Message History: refer by name only
+            log.warning(
+                "Discord message %s cannot be read back (%s): its edits refer to its "
+                "photos by name only",
+                key,
+                exc,
+            )
+            self._attached[key] = None
+            return None
+        found = media.uploaded(fetched)
+        self._attached[key] = found
+        return found
+
+    def _uploaded(self, message: discord.Message, uploads: dict[str, Any]) -> dict[str, int] | None:
+        found = media.uploaded(message)
+        missing = sorted(set(uploads) - set(found))
+        if missing:
+            log.warning(
+                "Discord did not report the ids of %s on message %s: its edits refer to "
+                "them by name only",
+                ", ".join(missing),
+                message.id,
+            )
+            return None
+        return found
 
     async def _open_thread(self, message: discord.Message, prompt: PromptMessage) -> None:
         name = (prompt.thread_name or prompt.text).strip()[:THREAD_NAME_MAX] or "Replies"
         try:
             thread = await message.create_thread(name=name)
-        except (discord.HTTPException, ValueError) as exc:
+        except (discord.HTTPException, discord.RateLimited, ValueError) as exc:
             log.warning(
                 "prompt %s posted, but its reply thread was not opened: %s", prompt.prompt_id, exc
             )
@@ -204,16 +276,37 @@ class DiscordAdapter:
             raise PlatformError(f"Discord channel {channel.id} is not a text channel")
         return found
 
-    def _check_refused(self, channel: ChannelRef) -> None:
-        until, why = self._refused.get(channel.id, (0.0, ""))
-        if time.monotonic() < until:
-            raise PlatformError(f"not posting in Discord channel {channel.id} for now: {why}")
+    def _refuse(self, channel: ChannelRef, what: str, seconds: float, why: str) -> None:
+        self._refused[(channel.id, what)] = (time.monotonic() + seconds, why)
+        log.warning(
+            "Discord refused %s in channel %s; not trying again for %.0f s: %s",
+            what or "posts",
+            channel.id,
+            seconds,
+            why,
+        )
+
+    def _check_refused(self, channel: ChannelRef, what: str) -> None:
+        now = time.monotonic()
+        for key in ((channel.id, ""), (channel.id, what)):
+            until, why = self._refused.get(key, (0.0, ""))
+            if now < until:
+                raise PlatformError(f"not posting in Discord channel {channel.id} for now: {why}")
 
 
 def _snowflake(value: str, what: str) -> int:
     if not value.strip().isdigit():
         raise PlatformError(f"{what}: {value!r} is not a Discord id (a long number)")
     return int(value)
+
+
+def _what(content: Content) -> str:
+    """What a refusal applies to: this poll's (or prompt's) post, not the channel."""
+    if isinstance(content, PollMessage | ResultsMessage):
+        return f"the post of poll {content.poll_id}"
+    if isinstance(content, PromptMessage):
+        return f"the post of prompt {content.prompt_id}"
+    return "a message"
 
 
 def _describe(exc: BaseException | None) -> str:

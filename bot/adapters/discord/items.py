@@ -94,7 +94,7 @@ class InteractionResponder:
                     await interaction.response.send_message(text, ephemeral=True)
                 else:
                     await interaction.followup.send(text, ephemeral=True)
-            except discord.HTTPException as exc:
+            except (discord.HTTPException, discord.RateLimited) as exc:
                 # The vote (or command) already happened; only the answer was lost,
                 # e.g. the token expired. Retrying would only add invalid requests.
                 log.warning("could not deliver a private reply on Discord: %s", exc)
@@ -110,5 +110,5 @@ class InteractionResponder:
                 try:
                     await self._interaction.response.defer(ephemeral=True, thinking=True)
                     self._deferred = True
-                except discord.HTTPException as exc:
+                except (discord.HTTPException, discord.RateLimited) as exc:
                     log.warning("could not defer a Discord interaction: %s", exc)

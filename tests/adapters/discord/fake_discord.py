@@ -25,8 +25,13 @@ follow-up, command sync; and a gateway with HELLO, heartbeat ACK, IDENTIFY→REA
 GUILD_CREATE), RESUME→replay+RESUMED, dispatching INTERACTION_CREATE, MESSAGE_CREATE,
 MESSAGE_UPDATE and THREAD_CREATE. Like Discord it refuses: message bodies that break
 the Components V2 rules (400, 50035), initial interaction responses after 3 s (10062),
-a second acknowledgement (40060). Edits can be scripted to fail (429 with Retry-After,
-30046) and messages can be posted back-dated to exercise the one-hour edit budget."""
+a second acknowledgement (40060), requests over 25 MiB (413), and edits whose
+`attachment://` names are neither uploaded with the edit nor kept by id in its
+`attachments` list. Uploaded files come back as Discord returns them: referenced from the
+components (CDN URL + `attachment_id`), not in `attachments`. READY names a foreign
+`resume_gateway_url`, so a client that resumes there fails the offline guard. Edits can
+be scripted to fail (429 with Retry-After and `Via`, 30046) and messages can be posted
+back-dated to exercise the one-hour edit budget."""
 
 from __future__ import annotations
 
@@ -92,7 +97,7 @@ class FakeDiscord(FakeRest):
         self.calls: list[Call] = []
         self.unknown: list[str] = []
         self.messages: dict[int, Json] = {}
-        self.attachments: dict[int, dict[str, bytes]] = {}
+        self.attachments: dict[int, dict[str, Json]] = {}  # message -> name -> attachment
         self.threads: dict[int, Json] = {}
         self.deleted: set[int] = set()  # messages a moderator deleted: edits get 10008
         self.commands: dict[int | None, list[Json]] = {}
@@ -102,6 +107,9 @@ class FakeDiscord(FakeRest):
         self.identifies = 0
         self.intents: list[int] = []
         self.resumes = 0
+        # What READY names for resuming: Discord's own host, as a proxy passes it on.
+        self.resume_gateway_url = "wss://gateway-us-east1-b.discord.gg"
+        self.max_request_bytes = 25 * 1024 * 1024  # Create Message: 413 over this
         self._sessions: dict[str, _Session] = {}
         self._current: _Session | None = None
         self._runner: web.AppRunner | None = None
@@ -112,7 +120,6 @@ class FakeDiscord(FakeRest):
     async def __aenter__(self) -> FakeDiscord:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
-        app.router.add_get("/resume", self._gateway)
         app.router.add_route("*", "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -319,7 +326,7 @@ class FakeDiscord(FakeRest):
             "user": user,
             "guilds": [{"id": str(self.guild.id), "unavailable": True}],
             "session_id": session.id,
-            "resume_gateway_url": f"ws://127.0.0.1:{self.port}/resume",
+            "resume_gateway_url": self.resume_gateway_url,
             "application": {"id": str(APP_ID), "flags": 0},
             "private_channels": [],
             "relationships": [],

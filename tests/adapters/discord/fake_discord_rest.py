@@ -110,7 +110,8 @@ class FakeRest:
     calls: list[Call]
     unknown: list[str]
     messages: dict[int, Json]
-    attachments: dict[int, dict[str, bytes]]
+    attachments: dict[int, dict[str, Json]]
+    max_request_bytes: int
     threads: dict[int, Json]
     deleted: set[int]
     commands: dict[int | None, list[Json]]
@@ -125,6 +126,7 @@ class FakeRest:
             ("GET", re.compile(r"/users/@me"), self._me),
             ("GET", re.compile(r"/oauth2/applications/@me"), self._application),
             ("GET", re.compile(r"/channels/(\d+)"), self._get_channel),
+            ("GET", re.compile(r"/channels/(\d+)/messages/(\d+)"), self._get_message),
             ("POST", re.compile(r"/channels/(\d+)/messages"), self._post_message),
             ("PATCH", re.compile(r"/channels/(\d+)/messages/(\d+)"), self._edit_message),
             ("POST", re.compile(r"/channels/(\d+)/messages/(\d+)/threads"), self._thread),
@@ -211,9 +213,21 @@ class FakeRest:
         self._record(request, None, {}, 200 if channel else 404)
         return json_response(channel) if channel else error(404, 10003, "Unknown Channel")
 
+    async def _get_message(self, request: web.Request, match: re.Match[str]) -> web.Response:
+        stored = self.messages.get(int(match[2]))
+        found = stored is not None and stored["channel_id"] == match[1]
+        self._record(request, None, {}, 200 if found else 404)
+        if stored is None or not found or int(match[2]) in self.deleted:
+            return error(404, 10008, "Unknown Message")
+        return json_response({k: v for k, v in stored.items() if k != "guild_id"})
+
     async def _post_message(self, request: web.Request, match: re.Match[str]) -> web.Response:
         channel_id = int(match[1])
         body, files = await self._read(request)
+        size = len(json.dumps(body)) + sum(map(len, files.values()))
+        if size > self.max_request_bytes:
+            self._record(request, body, files, 413)
+            return error(413, 40005, "Request entity too large")
         if self._channel(channel_id) is None:
             self._record(request, body, files, 404)
             return error(404, 10003, "Unknown Channel")
@@ -224,13 +238,15 @@ class FakeRest:
             return error(400, 50035, f"Invalid Form Body: {problem}")
         self._record(request, body, files, 200)
         message_id = snowflake(time.time() - self.message_age)
-        self.attachments[message_id] = files
+        attached = {name: self._attachment(message_id, name, blob) for name, blob in files.items()}
+        self.attachments[message_id] = attached
+        components = self._stored_components(body.get("components") or [], attached)
         data = message(
             message_id,
             channel_id,
             self.bot.user(),
-            components=self._stored_components(body.get("components") or []),
-            attachments=[self._attachment(message_id, name, blob) for name, blob in files.items()],
+            components=components,
+            attachments=self._unreferenced(components, attached),
             flags=body.get("flags", 0),
         )
         self.messages[message_id] = {**data, "guild_id": str(self.guild.id)}
@@ -243,14 +259,20 @@ class FakeRest:
         if self.edit_script:
             kind, retry_after = self.edit_script.popleft()
             self._record(request, body, files, 429)
-            headers = {"Retry-After": str(max(1, round(retry_after))), "X-RateLimit-Scope": "user"}
-            if kind == "429":  # an ordinary rate limit: Discord's edge adds Via
+            # Discord's edge adds Via to every API response; discord.py takes a 429
+            # without it for a Cloudflare ban.
+            headers = {
+                "Retry-After": str(max(1, round(retry_after))),
+                "X-RateLimit-Scope": "user",
+                "Via": "1.1 google",
+            }
+            if kind == "429":
                 data = {
                     "message": "You are being rate limited.",
                     "retry_after": retry_after,
                     "global": False,
                 }
-                return json_response(data, 429, {**headers, "Via": "1.1 google"})
+                return json_response(data, 429, headers)
             data = {
                 "message": "Maximum number of edits to messages older than 1 hour reached.",
                 "code": 30046,
@@ -261,20 +283,44 @@ class FakeRest:
         if stored is None or stored["channel_id"] != match[1] or message_id in self.deleted:
             self._record(request, body, files, 404)
             return error(404, 10008, "Unknown Message")
-        names = set(self.attachments.get(message_id, {})) | set(files)
         try:
-            validate_message(body, names)
+            attached = self._edited_attachments(message_id, body, files)
+            # attachment:// names what this request uploads or keeps by id, nothing else
+            validate_message(body, set(attached) if "attachments" in body else set(files))
         except Invalid as problem:
             self._record(request, body, files, 400)
             return error(400, 50035, f"Invalid Form Body: {problem}")
         self._record(request, body, files, 200)
+        if "attachments" in body:  # Edit Message: exactly these stay, the rest go
+            self.attachments[message_id] = attached
+        else:  # new files are appended
+            for name, blob in files.items():
+                self.attachments[message_id][name] = self._attachment(message_id, name, blob)
         if "components" in body:
-            stored["components"] = self._stored_components(body["components"])
+            current = self.attachments.get(message_id, {})
+            stored["components"] = self._stored_components(body["components"], current)
         if "flags" in body:
             stored["flags"] = body["flags"]
         stored["edited_timestamp"] = iso()
         await self.dispatch("MESSAGE_UPDATE", stored)
         return json_response({k: v for k, v in stored.items() if k != "guild_id"})
+
+    def _edited_attachments(
+        self, message_id: int, body: Json, files: dict[str, bytes]
+    ) -> dict[str, Json]:
+        """The attachments after an edit that lists them: kept ones by id, new uploads."""
+        have = {a["id"]: a for a in self.attachments.get(message_id, {}).values()}
+        result: dict[str, Json] = {}
+        for item in body.get("attachments") or []:
+            if str(item.get("id")) in have:
+                kept = have[str(item["id"])]
+                result[kept["filename"]] = kept
+            elif item.get("filename") in files:
+                name = item["filename"]
+                result[name] = self._attachment(message_id, name, files[name])
+            else:
+                raise Invalid(f"attachments: unknown attachment {item.get('id')!r}")
+        return result
 
     async def _thread(self, request: web.Request, match: re.Match[str]) -> web.Response:
         channel_id, message_id = int(match[1]), int(match[2])
@@ -397,19 +443,47 @@ class FakeRest:
 
     def _attachment(self, message_id: int, name: str, blob: bytes) -> Json:
         attachment_id = snowflake()
-        url = f"http://127.0.0.1:{self.port}/cdn/{message_id}/{attachment_id}/{name}"
+        url = f"https://cdn.discordapp.com/attachments/{message_id}/{attachment_id}/{name}"
         return {
             "id": str(attachment_id),
             "filename": name,
             "size": len(blob),
-            "url": url,
-            "proxy_url": url,
+            "url": url + "?ex=0&is=0&hm=0",  # signed, expiring CDN links
+            "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
             "content_type": "image/png",
         }
 
-    def _stored_components(self, components: list[Json]) -> list[Json]:
-        """As Discord stores them: every component gets a numeric id."""
+    def _stored_components(self, components: list[Json], attached: dict[str, Json]) -> list[Json]:
+        """As Discord stores them: every component gets a numeric id, attachment://
+        references become the file's CDN URL with its attachment_id."""
         stored: list[Json] = json.loads(json.dumps(components))
         for number, component in enumerate(walk(stored), start=1):
             component.setdefault("id", number)
+            items = [component] if component["type"] == 11 else component.get("items", [])
+            for item in items:
+                url = item["media"]["url"]
+                name = url[len("attachment://") :] if url.startswith("attachment://") else ""
+                if name in attached:
+                    file = attached[name]
+                    item["media"] = {
+                        "url": file["url"],
+                        "proxy_url": file["proxy_url"],
+                        "content_type": file["content_type"],
+                        "attachment_id": file["id"],
+                        "width": 64,
+                        "height": 64,
+                        "flags": 0,
+                        "loading_state": 2,
+                    }
         return stored
+
+    @staticmethod
+    def _unreferenced(components: list[Json], attached: dict[str, Json]) -> list[Json]:
+        """A message's `attachments` leaves out files shown by its components
+        (discord-api-docs #8279)."""
+        shown = {
+            str(item["media"].get("attachment_id"))
+            for c in walk(components)
+            for item in ([c] if c["type"] == 11 else c.get("items", []))
+        }
+        return [a for a in attached.values() if a["id"] not in shown]

@@ -53,7 +53,10 @@ async def test_clicks_survive_a_dropped_gateway_connection(
         await after.answered()
 
         assert fake.identifies == 1 and fake.resumes == 1
-        assert fake.gateway_paths == ["/gateway", "/resume"]  # READY's resume_gateway_url
+        # READY named wss://gateway-us-east1-b.discord.gg for resuming; with gateway_url
+        # configured the client resumes there instead (the offline guard sees no lookup).
+        assert fake.resume_gateway_url.startswith("wss://gateway-us-east1-b.discord.gg")
+        assert fake.gateway_paths == ["/gateway", "/gateway"]
         assert during.reply.startswith("✅") and after.reply.startswith("✅")
         assert (await app.store.tally("helmets")).counts == {"aero": 2, "urban": 1}
         await app.live.flush()

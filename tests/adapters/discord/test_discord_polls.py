@@ -83,8 +83,14 @@ async def test_click_is_confirmed_privately_after_the_vote_is_stored(
         await fake.wait_until(lambda: len(fake.edits(message_id)) >= 1)
         edited = fake.edits(message_id)[-1].body
         assert "**1** vote · 100%" in texts(edited["components"])
-        assert "attachments" not in edited  # the uploaded photo is kept, not re-sent
+        # The uploaded photo is kept by id (not re-sent) and the layout refers to it.
+        aero = fake.attachments[message_id]["aero.png"]
+        assert edited["attachments"] == [{"id": aero["id"], "filename": "aero.png"}]
+        assert "attachment://aero.png" in json.dumps(edited["components"])
         assert fake.edits(message_id)[-1].files == {}
+        # What Discord returned for the post: the photo referenced from the layout.
+        shown = json.dumps(fake.messages[message_id]["components"])
+        assert f'"attachment_id": "{aero["id"]}"' in shown
 
 
 async def test_closing_disables_buttons_then_posts_results(
@@ -169,6 +175,13 @@ async def test_buttons_keep_working_after_a_restart(fake: FakeDiscord, tmp_path:
         assert second.reply.startswith("✅ Your vote for Urban Shell is counted")
         assert (await app.store.tally("helmets")).counts == {"aero": 1, "urban": 1}
         await fake.wait_until(lambda: "**1** vote · 50%" in shown_after_edits(fake, message_id))
+        # The new process read the message back once to learn which file to keep.
+        reads = [c for c in fake.calls if c.method == "GET" and "/messages/" in c.path]
+        assert len(reads) == 1 and reads[0].status == 200
+        aero = fake.attachments[message_id]["aero.png"]
+        assert fake.edits(message_id)[-1].body["attachments"] == [
+            {"id": aero["id"], "filename": "aero.png"}
+        ]
 
 
 async def test_stale_and_unknown_buttons_get_a_polite_private_reply(

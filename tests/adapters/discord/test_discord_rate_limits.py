@@ -8,9 +8,12 @@ import itertools
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.core.events import Event
 from tests.adapters.discord.discord_harness import (
     AERO,
+    RATE_LIMIT_WAIT,
     TRAIL,
     URBAN,
     poll_message,
@@ -42,13 +45,17 @@ async def test_429_retry_after_is_honoured_and_the_final_tally_lands(
         assert (await app.store.tally("helmets")).counts == {"aero": 3, "urban": 1, "trail": 1}
 
 
-async def test_old_messages_are_edited_sparingly_and_30046_backs_off(tmp_path: Path) -> None:
+async def test_old_messages_are_edited_sparingly_and_30046_backs_off(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # Messages posted two hours ago (as after a restart): the hidden edit budget applies.
     async with FakeDiscord(message_age=7200) as fake:
         config = write_config(tmp_path, fake)
         async with running_app(config) as (app, adapter):
             message_id = poll_message(fake)
-            fake.fail_next_edits(("30046", 0.0))
+            # A 30046 asking for longer than discord.py may wait itself (RATE_LIMIT_WAIT):
+            # discord.py raises RateLimited and the edit queue backs off.
+            fake.fail_next_edits(("30046", RATE_LIMIT_WAIT + 0.5))
             for n in range(12):
                 click = await fake.click(message_id, AERO, fake.customer(n))
                 await click.answered()
@@ -60,7 +67,14 @@ async def test_old_messages_are_edited_sparingly_and_30046_backs_off(tmp_path: P
             assert len(edits) <= 5  # 12 votes, well spaced edits
             policy = adapter.edits.policy
             refused = next(i for i, call in enumerate(edits) if call.status == 429)
-            assert edits[refused + 1].at - edits[refused].at >= policy.backoff_initial - 0.01
+            waited = edits[refused + 1].at - edits[refused].at
+            print(f"\n30046 with retry_after {RATE_LIMIT_WAIT + 0.5}: retried after {waited:.2f}s")
+            assert waited >= RATE_LIMIT_WAIT + 0.5 - 0.01
+            assert waited >= policy.backoff_initial
+            # The edit queue did the waiting (its slot stayed free), not discord.py.
+            postponed = [r for r in caplog.records if r.name == "bot.adapters.discord.edits"]
+            assert any("postponed" in r.getMessage() for r in postponed)
+            assert "Retrying in" not in caplog.text
 
             # Edits arriving faster than the budget allows are spaced out and coalesced:
             # the newest content is the one that lands.
