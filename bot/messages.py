@@ -19,9 +19,7 @@ STALE_CLICK = "A newer vote of yours is already recorded, so this older click wa
 RESULTS_AT_CLOSE = "Results are shown when the poll closes."
 
 # Refusals: polite, private, and nothing is stored
-UNKNOWN_POLL = (
-    "Sorry, this button doesn't belong to a poll I know. It may be from an old message."
-)
+UNKNOWN_POLL = "Sorry, this button doesn't belong to a poll I know. It may be from an old message."
 UNKNOWN_OPTION = "Sorry, that option isn't part of “{question}”. Pick one of: {options}."
 POLL_CLOSED = "Sorry, voting on “{question}” has closed. {results_hint}"
 POLL_NOT_YET_OPEN = "Voting on “{question}” opens {opens}. Please come back then!"

@@ -162,8 +162,7 @@ def close(poll_id: str, config_path: Path | None) -> None:
         click.echo(f"Poll {poll_id} had not opened yet: cancelled, nothing will be posted.")
     elif outcome is CloseOutcome.CLOSED:
         click.echo(
-            f"Poll {poll_id} closed. The running bot posts its results "
-            "(or does at its next start)."
+            f"Poll {poll_id} closed. The running bot posts its results (or does at its next start)."
         )
     else:
         click.echo(f"Poll {poll_id} was already closed; nothing changed.")

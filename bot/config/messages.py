@@ -392,6 +392,8 @@ NO_PLATFORM: Msg = (
     "no platform is enabled",
     "remove enabled: false from platforms: console:, or enable discord or slack",
 )
+
+
 def bad_platform_id(platform: str, value: str) -> str:
     return f"{value!r} is not a {platform.capitalize()} id"
 

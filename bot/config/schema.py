@@ -299,9 +299,7 @@ class PromptConfig(Strict):
                     "bad_cron", "'{cron}' is not a valid cron expression", {"cron": self.cron}
                 )
             if not cron.fires_at_all(self.cron):
-                raise PydanticCustomError(
-                    "cron_never", "'{cron}' never fires", {"cron": self.cron}
-                )
+                raise PydanticCustomError("cron_never", "'{cron}' never fires", {"cron": self.cron})
             if cron.fires_twice_a_day(self.cron):
                 raise PydanticCustomError(
                     "cron_twice_a_day", "'{cron}' fires more than once a day", {"cron": self.cron}

@@ -3,7 +3,8 @@
 Transports: Socket Mode (the default for self-hosting: an app-level token, no public
 URL) or HTTP (Events API and interactivity endpoint, signed requests checked by bolt).
 With `api_base_url` set, the Web API, Socket Mode's connections.open and file uploads
-all go to that host (GovSlack, or a local fake in tests) and nothing contacts slack.com.
+all go to that host (GovSlack, or a local fake in tests) and nothing contacts slack.com;
+it may be given with or without `/api` and the trailing slash.
 Tokens are read from the config's SecretStr values only when a client is built, and
 never logged."""
 
@@ -19,14 +20,14 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.limits import SLACK
 from bot.adapters.slack import blocks
+from bot.adapters.slack.cooldown import ChannelCoolDown
 from bot.adapters.slack.listeners import PLATFORM, Inbound
-from bot.adapters.slack.pacing import TokenBucket, paced
+from bot.adapters.slack.pacing import TRANSIENT_TRIES, TokenBucket, error_code, paced
 from bot.adapters.slack.staff import StaffDirectory
 from bot.adapters.slack.uploads import upload_to_thread
 from bot.clock import Clock
@@ -41,6 +42,21 @@ log = logging.getLogger(__name__)
 
 # connect_async() retries forever on its own; a bot that cannot connect should say so.
 CONNECT_TIMEOUT = 30.0
+# A response_url answers at once or not at all; the fallback must not come late.
+RESPONSE_URL_TIMEOUT = aiohttp.ClientTimeout(total=5)
+# chat.update answers that mean the message cannot be edited any more: nothing to retry.
+EDIT_GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message"})
+
+
+def api_base(url: str) -> str:
+    """slack_sdk joins base and method with urljoin, which drops the last path segment
+    unless the base ends in "/": "https://slack-gov.com/api" would become
+    "https://slack-gov.com/chat.postMessage". Accept the host alone, with /api, or
+    either with a trailing slash; give slack_sdk ".../api/"."""
+    base = url.strip().rstrip("/")
+    if not base.endswith("/api"):
+        base += "/api"
+    return base + "/"
 
 
 class SlackAdapter:
@@ -51,6 +67,7 @@ class SlackAdapter:
         self.limits = limits
         self._clock = clock
         self.edits = TokenBucket()  # chat.update budget of the whole workspace
+        self.cool_down = ChannelCoolDown(clock)  # channels Slack refuses posts to
         self.connect_timeout = CONNECT_TIMEOUT
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
@@ -91,7 +108,7 @@ class SlackAdapter:
         self._session = aiohttp.ClientSession()
         client_args: dict[str, Any] = {}
         if settings.api_base_url:
-            client_args["base_url"] = settings.api_base_url
+            client_args["base_url"] = api_base(settings.api_base_url)
         self._client = AsyncWebClient(
             token=settings.bot_token.get_secret_value(),
             session=self._session,
@@ -145,7 +162,7 @@ class SlackAdapter:
             auth = await paced(self.client.auth_test, "auth.test")
         except SlackApiError as error:
             raise PlatformError(
-                f"Slack refused the bot token ({error.response.get('error')}); check "
+                f"Slack refused the bot token ({error_code(error) or 'no answer'}); check "
                 "platforms.slack.bot_token (the xoxb- token of your Slack app)"
             ) from None
         except aiohttp.ClientError as error:
@@ -207,17 +224,23 @@ class SlackAdapter:
     # -- outgoing -----------------------------------------------------------------------
 
     async def send(self, channel: ChannelRef, content: Content) -> MessageRef:
+        self.cool_down.check(channel.id)  # refused for good a moment ago: do not ask again
         text, layout = blocks.render(content)
-        response = await paced(
-            lambda: self.client.chat_postMessage(
-                channel=channel.id,
-                text=text,
-                blocks=layout,
-                unfurl_links=False,
-                unfurl_media=False,
-            ),
-            "chat.postMessage",
-        )
+        try:
+            response = await paced(
+                lambda: self.client.chat_postMessage(
+                    channel=channel.id,
+                    text=text,
+                    blocks=layout,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                ),
+                "chat.postMessage",
+            )
+        except SlackApiError as error:
+            self.cool_down.failed(channel.id, error_code(error))
+            raise
+        self.cool_down.succeeded(channel.id)
         message = MessageRef(channel, str(response["ts"]))
         images = blocks.local_images(content)
         if images:
@@ -230,19 +253,30 @@ class SlackAdapter:
 
     async def edit(self, message: MessageRef, content: Content) -> None:
         text, layout = blocks.render(content)
-        await paced(
-            lambda: self.client.chat_update(
-                channel=message.channel.id, ts=message.id, text=text, blocks=layout
-            ),
-            "chat.update",
-            bucket=self.edits,
-        )
+        try:
+            await paced(
+                lambda: self.client.chat_update(
+                    channel=message.channel.id, ts=message.id, text=text, blocks=layout
+                ),
+                "chat.update",
+                bucket=self.edits,
+                transient_tries=TRANSIENT_TRIES,  # an edit sent twice does no harm
+            )
+        except SlackApiError as error:
+            code = error_code(error)
+            if code not in EDIT_GONE:
+                raise
+            # Deleted by someone, or its channel is gone: there is nothing left to edit.
+            log.info("Slack message %s can no longer be edited (%s)", message, code)
 
     async def _ephemeral(
-        self, channel: str, user: str, text: str, respond: AsyncRespond | None
+        self, channel: str, user: str, text: str, response_url: str | None
     ) -> None:
-        """Only `user` sees it: chat.postEphemeral, or the response_url where the bot
-        cannot post (a channel it is not in)."""
+        """Only `user` sees it. The interaction's response_url first: it costs nothing of
+        the workspace's chat.postEphemeral budget, which a burst of clicks would exhaust
+        (429s, late confirmations). chat.postEphemeral when there is none or it fails."""
+        if response_url and await self._respond(response_url, text):
+            return
         if channel:
             try:
                 await paced(
@@ -251,11 +285,25 @@ class SlackAdapter:
                 )
                 return
             except SlackApiError as error:
-                log.info(
-                    "ephemeral reply failed (%s); using response_url", error.response.get("error")
-                )
-        if respond is not None and respond.response_url:
-            response = await respond(text=text, response_type="ephemeral", replace_original=False)
-            if response.status_code < 300:
-                return
+                log.info("ephemeral reply failed (%s)", error_code(error))
+            except (aiohttp.ClientError, TimeoutError) as error:
+                log.info("ephemeral reply failed (%s)", type(error).__name__)
         log.warning("a private reply to a Slack user could not be delivered")
+
+    async def _respond(self, response_url: str, text: str) -> bool:
+        """POST an ephemeral message to a response_url (what bolt's `respond` does, but on
+        the adapter's session: no new HTTP session per click). False when it failed."""
+        if self._session is None or not response_url.startswith(("https://", "http://")):
+            return False
+        body = {"text": text, "response_type": "ephemeral", "replace_original": False}
+        try:
+            async with self._session.post(
+                response_url, json=body, timeout=RESPONSE_URL_TIMEOUT
+            ) as response:
+                if response.status < 300:
+                    return True
+                reason = (await response.text())[:100]
+                log.info("response_url refused a reply (HTTP %s %s)", response.status, reason)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.info("response_url unreachable (%s)", type(error).__name__)
+        return False

@@ -44,7 +44,8 @@ SUBCOMMANDS = {
 # Message subtypes written by people; edits, deletions and joins are not engagement.
 HUMAN_SUBTYPES = (None, "thread_broadcast", "file_share")
 
-Ephemeral = Callable[[str, str, str, AsyncRespond | None], Awaitable[None]]
+# (channel, user, text, response_url): a private reply, however it can be delivered.
+Ephemeral = Callable[[str, str, str, str | None], Awaitable[None]]
 
 
 class Inbound:
@@ -102,8 +103,10 @@ class Inbound:
             )
             message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
 
+            response_url = _response_url(body, respond)
+
             async def post(text: str) -> None:
-                await self._ephemeral(channel_id, user_id, text, respond)
+                await self._ephemeral(channel_id, user_id, text, response_url)
 
             responder = ClickResponder(ack, post)
             channel = ChannelRef(PLATFORM, channel_id)
@@ -133,7 +136,14 @@ class Inbound:
     async def on_command(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond | None = None
     ) -> None:
-        responder = CommandResponder(ack, respond)
+        channel_id = str(body.get("channel_id") or "")
+        user_id = str(body.get("user_id") or "")
+        response_url = _response_url(body, respond)
+
+        async def post(text: str) -> None:
+            await self._ephemeral(channel_id, user_id, text, response_url)
+
+        responder = CommandResponder(ack, post)
         try:
             words = str(body.get("text") or "").split()
             name = SUBCOMMANDS.get(words[0].lower()) if words else None
@@ -224,3 +234,11 @@ class Inbound:
             return datetime.fromtimestamp(float(slack_ts), UTC)
         except (ValueError, OverflowError, OSError):
             return self._clock.now()
+
+
+def _response_url(body: dict[str, Any], respond: AsyncRespond | None) -> str | None:
+    """Where bolt's `respond` would post for this request (None when Slack sent none)."""
+    if respond is not None and respond.response_url:
+        return respond.response_url
+    url = body.get("response_url")
+    return str(url) if url else None

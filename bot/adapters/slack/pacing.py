@@ -4,16 +4,23 @@
 LiveTally already spaces edits of one message by limits.edit_interval; this bucket caps
 all edits of the workspace together, so ten live polls cannot add up to a 429 storm.
 When Slack answers 429 anyway, the whole bucket pauses for Retry-After before anything
-is sent again — never an immediate retry."""
+is sent again — never an immediate retry.
+
+Edits (idempotent: sending one twice does no harm) also survive Slack's transient
+failures — a 5xx, `internal_error`, a dropped connection — with a short exponential
+backoff, so a close never leaves a stale tally and live buttons behind because of one
+bad answer. Posts are not retried here: a 500 may hide a message that was posted."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 log = logging.getLogger(__name__)
@@ -26,6 +33,15 @@ EDITS_PER_MINUTE = 35
 DEFAULT_RETRY_AFTER = 1.0  # when a 429 has no usable Retry-After header
 MAX_RETRY_AFTER = 120.0
 ATTEMPTS = 4
+# Transient failures: waits of 1, 2, 4, 8 s (plus up to 25 % jitter, so many messages
+# do not retry in step) — 5 tries within ~20 s, each cut off after CALL_TIMEOUT.
+TRANSIENT_TRIES = 5
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 8.0
+CALL_TIMEOUT = 10.0
+TRANSIENT_ERRORS = frozenset(
+    {"internal_error", "request_timeout", "fatal_error", "service_unavailable"}
+)
 
 
 class TokenBucket:
@@ -82,7 +98,32 @@ def retry_after(headers: Mapping[str, Any] | None) -> float:
 def is_rate_limited(error: SlackApiError) -> bool:
     response = error.response
     status = getattr(response, "status_code", None)
-    return bool(status == 429 or response.get("error") == "ratelimited")
+    return bool(status == 429 or error_code(error) == "ratelimited")
+
+
+def error_code(error: SlackApiError) -> str:
+    """Slack's `error` field, or "" when the answer had none (a 5xx page: the response's
+    data is then a string, and its .get raises)."""
+    try:
+        return str(error.response.get("error") or "")
+    except (AttributeError, TypeError):  # a body that is not JSON
+        return ""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth trying again after a pause: Slack's side or the network failed, not us."""
+    if isinstance(error, SlackApiError):
+        status = getattr(error.response, "status_code", None)
+        return bool(
+            (isinstance(status, int) and status >= 500) or error_code(error) in TRANSIENT_ERRORS
+        )
+    return isinstance(error, aiohttp.ClientError | TimeoutError | ConnectionError)
+
+
+def backoff(retry: int) -> float:
+    """The pause before retry number `retry` (1, 2, ...): 1, 2, 4, 8, 8 s, plus jitter."""
+    wait: float = min(FIRST_BACKOFF * 2.0 ** (retry - 1), MAX_BACKOFF)
+    return wait * (1 + random.random() / 4)
 
 
 async def paced(
@@ -90,20 +131,40 @@ async def paced(
     what: str,
     bucket: TokenBucket | None = None,
     attempts: int = ATTEMPTS,
+    transient_tries: int = 1,
 ) -> T:
-    """Run a Web API call, waiting for the bucket first and for Retry-After on a 429."""
-    for attempt in range(1, attempts + 1):
+    """Run a Web API call, waiting for the bucket first and for Retry-After on a 429.
+    With transient_tries > 1 (idempotent calls only), 5xx answers, Slack's transient
+    error codes and network errors are retried after a backoff, each try time-boxed."""
+    limited = failed = 0
+    while True:
         if bucket is not None:
             await bucket.acquire()
         try:
+            if transient_tries > 1:
+                return await asyncio.wait_for(call(), CALL_TIMEOUT)
             return await call()
         except SlackApiError as error:
-            if not is_rate_limited(error) or attempt == attempts:
+            if is_rate_limited(error):
+                limited += 1
+                if limited >= attempts:
+                    raise
+                wait = retry_after(getattr(error.response, "headers", None))
+                log.warning("Slack rate-limited %s; retrying in %.0f s", what, wait)
+                if bucket is not None:
+                    bucket.pause(wait)  # every edit of the workspace waits, this one too
+                else:
+                    await asyncio.sleep(wait)
+                continue
+            failed += 1
+            if not is_transient(error) or failed >= transient_tries:
                 raise
-            wait = retry_after(getattr(error.response, "headers", None))
-            log.warning("Slack rate-limited %s; retrying in %.0f s", what, wait)
-            if bucket is not None:
-                bucket.pause(wait)  # every edit of the workspace waits, this one too
-            else:
-                await asyncio.sleep(wait)
-    raise AssertionError("unreachable")  # the loop returns or raises
+            reason = error_code(error) or f"HTTP {getattr(error.response, 'status_code', '?')}"
+        except (aiohttp.ClientError, TimeoutError, ConnectionError) as error:
+            failed += 1
+            if failed >= transient_tries:
+                raise
+            reason = type(error).__name__
+        wait = backoff(failed)
+        log.warning("Slack %s failed (%s); retrying in %.1f s", what, reason, wait)
+        await asyncio.sleep(wait)

@@ -2,21 +2,18 @@
 
 The app calls reply_private only after it has stored the vote (or refused it): that call
 is the acknowledgement moment. A click is therefore acked inside reply_private, before
-the ephemeral confirmation is posted, and never earlier. A slash command's reply rides
-in the ack itself when it is ready within the deadline; otherwise the listener acks with
-a short "working on it" and the reply follows through the response_url."""
+the ephemeral confirmation is sent (to the click's response_url), and never earlier.
+A slash command's reply rides in the ack itself when it is ready within the deadline;
+otherwise the listener acks with a short "working on it" and the reply follows through
+the response_url."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.adapters.slack.blocks import clip, escape
-
-log = logging.getLogger(__name__)
 
 MAX_REPLY = 3000
 PostEphemeral = Callable[[str], Awaitable[None]]
@@ -44,11 +41,11 @@ class ClickResponder:
 
 class CommandResponder:
     """For a slash command: the first reply is the ack's body, later ones go to the
-    response_url. Both are ephemeral."""
+    response_url (chat.postEphemeral if that fails). All are ephemeral."""
 
-    def __init__(self, ack: AsyncAck, respond: AsyncRespond | None) -> None:
+    def __init__(self, ack: AsyncAck, post: PostEphemeral) -> None:
         self._ack = ack
-        self._respond = respond
+        self._post = post
         self.acked = False
 
     async def acknowledge(self, text: str = "") -> None:
@@ -64,11 +61,4 @@ class CommandResponder:
         if not self.acked:
             await self.acknowledge(text)
             return
-        if self._respond is None or self._respond.response_url is None:
-            log.warning("a Slack command reply could not be delivered: no response_url")
-            return
-        response = await self._respond(
-            text=clip(escape(text), MAX_REPLY), response_type="ephemeral", replace_original=False
-        )
-        if response.status_code >= 300:
-            log.warning("Slack refused a command reply (HTTP %s)", response.status_code)
+        await self._post(clip(escape(text), MAX_REPLY))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.pacing import paced
+from bot.adapters.slack.pacing import error_code, paced
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class StaffDirectory:
                     "could not read members of Slack user group %s (%s); "
                     "the app needs the usergroups:read scope",
                     group,
-                    error.response.get("error"),
+                    error_code(error) or "no answer",
                 )
                 self._members.setdefault(group, frozenset())
             self._fetched[group] = self._now()

@@ -136,6 +136,8 @@ class FakeSlack:
         self.socket_acks: dict[str, dict[str, Any]] = {}
         self.socket_connected = asyncio.Event()
         self._rate_limits: dict[str, list[int]] = {}
+        self._failures: dict[str, list[tuple[int, str]]] = {}
+        self._refused_responses: list[tuple[int, str]] = []
         self._ts = itertools.count(1)
         self._files = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -182,15 +184,39 @@ class FakeSlack:
         """The next `times` calls of method get a 429 with this Retry-After."""
         self._rate_limits.setdefault(method, []).extend([retry_after] * times)
 
+    def fail(self, method: str, error: str = "internal_error", status: int = 200) -> None:
+        """The next call of method fails: Slack's JSON error with this HTTP status, or
+        with status >= 500 a plain-text error page like a load balancer's."""
+        self._failures.setdefault(method, []).append((status, error))
+
+    def refuse_responses(
+        self, times: int = 1, status: int = 404, text: str = "expired_url"
+    ) -> None:
+        """The next `times` response_url posts are refused (Slack: used or expired)."""
+        self._refused_responses.extend([(status, text)] * times)
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.status == 200]
 
-    def ephemerals(self, user: str | None = None) -> list[str]:
-        return [
-            c.args["text"]
-            for c in self.calls_to("chat.postEphemeral")
-            if user is None or c.args.get("user") == user
-        ]
+    def ephemerals(self, user: str | None = None, via: str | None = None) -> list[str]:
+        """Texts only `user` saw, in order: chat.postEphemeral calls, and ephemeral posts
+        to the response_url of that user's click or command (named "<kind>-<user>").
+        `via` keeps one of the two ("chat.postEphemeral" or "response_url")."""
+        texts = []
+        for call in self.calls:
+            if call.status != 200 or via not in (None, call.method):
+                continue
+            if call.method == "chat.postEphemeral":
+                mine = user is None or call.args.get("user") == user
+            elif call.method == "response_url":
+                private = call.args.get("response_type") == "ephemeral"
+                named = user is None or str(call.args.get("name", "")).endswith(f"-{user}")
+                mine = private and named
+            else:
+                continue
+            if mine:
+                texts.append(call.args["text"])
+        return texts
 
     async def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
         async def wait() -> None:
@@ -235,6 +261,13 @@ class FakeSlack:
         if request.headers.get("Authorization") != f"Bearer {expected}":
             self._record(Call(method, args, status=401))
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        failures = self._failures.get(method)
+        if failures:
+            status, error = failures.pop(0)
+            self._record(Call(method, args, status=status if status != 200 else 400))
+            if status >= 500:
+                return web.Response(status=status, text=f"{status} {error}")
+            return web.json_response({"ok": False, "error": error}, status=status)
         pending = self._rate_limits.get(method)
         if pending:
             wait = pending.pop(0)
@@ -257,8 +290,13 @@ class FakeSlack:
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.responses.append((request.match_info["name"], body))
-        self._record(Call("response_url", body))
+        name = request.match_info["name"]
+        if self._refused_responses:
+            status, text = self._refused_responses.pop(0)
+            self._record(Call("response_url", {"name": name, **body}, status=status))
+            return web.Response(status=status, text=text)
+        self.responses.append((name, body))
+        self._record(Call("response_url", {"name": name, **body}))
         return web.Response(text="ok")
 
     async def _unknown(self, request: web.Request) -> web.Response:

@@ -107,10 +107,12 @@ def write_config(
     extra_platforms: str = "",
     extra_channels: str = "",
     prompts: str = "",
+    base_url: str | None = None,
 ) -> Path:
     (folder / "images").mkdir(exist_ok=True)
     (folder / "images" / "urban.png").write_bytes(PNG)
-    slack = SLACK_BLOCK.format(mode=mode, port=port or free_port(), base_url=fake.base_url)
+    base_url = base_url or fake.base_url  # e.g. without the trailing slash, or host only
+    slack = SLACK_BLOCK.format(mode=mode, port=port or free_port(), base_url=base_url)
     text = CONFIG.format(
         platforms=extra_platforms + slack,
         channel=CHANNEL,

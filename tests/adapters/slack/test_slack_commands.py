@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from slack_bolt.response import BoltResponse
 
@@ -26,12 +27,17 @@ def ack_text(response: BoltResponse) -> str:
 async def reply_of(run: SlackRun, user: str, text: str) -> str:
     """What the user sees: the ack's text, or — when the work outlasted the ack
     deadline — the reply that followed through the response_url."""
-    seen = len(run.fake.responses)
+    seen = len(command_replies(run, user))
     first = ack_text(await run.command(user, text))
     if first != messages.SLACK_WORKING:
         return first
-    await run.fake.wait_for(lambda: len(run.fake.responses) > seen, 15)
-    return str(run.fake.responses[seen][1]["text"])
+    await run.fake.wait_for(lambda: len(command_replies(run, user)) > seen, 15)
+    return str(command_replies(run, user)[seen]["text"])
+
+
+def command_replies(run: SlackRun, user: str) -> list[dict[str, Any]]:
+    """Bodies posted to the response_url of user's commands (clicks have their own)."""
+    return [body for name, body in run.fake.responses if name == f"command-{user}"]
 
 
 async def test_staff_users_and_group_members_may_use_the_command(tmp_path: Path) -> None:
@@ -107,9 +113,8 @@ async def test_slow_close_is_acknowledged_in_time_and_answered_later(tmp_path: P
         fake.rate_limit("chat.update", retry_after=3)
         response = await run.command("UMERCHANT", "close helmets")
         assert ack_text(response) == "⏳ Working on it…"
-        await fake.wait_for(lambda: len(fake.responses) == 1, 10)
-        name, body = fake.responses[0]
-        assert name == "command-UMERCHANT"
+        await fake.wait_for(lambda: len(command_replies(run, "UMERCHANT")) == 1, 10)
+        [body] = command_replies(run, "UMERCHANT")
         assert body["response_type"] == "ephemeral"
         assert body["text"].startswith("Poll “Which helmet should we stock?” (helmets) is closed")
         final = fake.messages[(CHANNEL, run.poll_ts())]["blocks"]

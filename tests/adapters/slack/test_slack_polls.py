@@ -12,6 +12,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.core.actions import encode_vote
 from bot.core.content import PollMessage
+from bot.core.events import ActionInvoked
 from tests.adapters.slack.harness import CHANNEL, PNG, slack_app
 
 AERO = encode_vote("helmets", "aero")
@@ -86,9 +87,12 @@ async def test_click_is_stored_before_the_ack_then_confirmed_privately(tmp_path:
         # The ack has been sent: the vote must already be in the database.
         assert await run.tally() == {"aero": 1}
         await fake.wait_for(lambda: len(fake.ephemerals("UANN")) == 1)
-        call = fake.calls_to("chat.postEphemeral")[0]
-        assert call.args["channel"] == CHANNEL
-        assert call.args["text"].startswith(
+        # Through the click's response_url, not the workspace's chat.postEphemeral budget.
+        assert fake.calls_to("chat.postEphemeral") == []
+        [(name, body)] = fake.responses
+        assert name == "click-UANN"
+        assert body["response_type"] == "ephemeral" and body["replace_original"] is False
+        assert body["text"].startswith(
             "✅ Your vote for AeroLite MIPS is counted in “Which helmet should we stock?”."
         )
         # The live tally reaches the poll message.
@@ -175,7 +179,9 @@ async def test_five_hundred_voters_exact_tally_and_few_updates(tmp_path: Path) -
         elapsed = loop.time() - started
         assert all(r.status == 200 for r in responses)
         assert await run.tally() == {"aero": 167, "urban": 167, "trail": 166}
-        await fake.wait_for(lambda: len(fake.calls_to("chat.postEphemeral")) == 500, 20)
+        await fake.wait_for(lambda: len(fake.ephemerals(via="response_url")) == 500, 20)
+        assert fake.calls_to("chat.postEphemeral") == []  # no workspace-wide 429 risk
+        assert {name for name, _ in fake.responses} == {f"click-U{i:04d}" for i in range(500)}
         await run.app.settle()
         updates = fake.calls_to("chat.update")
         acks.sort()
@@ -215,6 +221,14 @@ async def test_hidden_results_stay_hidden_until_close(tmp_path: Path) -> None:
         posted = fake.calls_to("chat.postMessage")[0].args["blocks"]
         assert not any("vote" in b.get("text", {}).get("text", "") for b in posted[2:-1])
         assert fake.calls_to("chat.update") == []
-        assert isinstance(run.app.events[-1], object)
+        event = run.app.events[-1]
+        assert isinstance(event, ActionInvoked)
+        assert (event.user.key, event.action_id) == ("slack:UANN", AERO)
+        [confirmation] = fake.ephemerals("UANN")
+        assert confirmation.startswith(
+            "✅ Your vote for AeroLite MIPS is counted in “Which helmet should we stock?”. "
+            "You can change it until "
+        )
+        assert confirmation.endswith(". Results are shown when the poll closes.")
         content = await run.app.polls.content("helmets")
         assert isinstance(content, PollMessage) and not content.results_visible
