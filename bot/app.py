@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 EXTERNAL_CHANGES_INTERVAL = timedelta(seconds=5)
 RETRY_AFTER_FAILURE = timedelta(seconds=30)
 SHUTDOWN_GRACE = timedelta(seconds=5)
+DELIVERY_MEMORY = timedelta(days=7)
 
 
 class App:
@@ -63,6 +64,9 @@ class App:
 
     async def start(self) -> None:
         await self.store.open()
+        # Replays come within minutes (Discord tokens live 15 min, Slack retries for an
+        # hour); older delivery ids only make the table grow.
+        await self.store.prune_deliveries(self.clock.now() - DELIVERY_MEMORY)
         await self.polls.sync_config()
         for adapter in self.adapters.values():
             await adapter.start(self)

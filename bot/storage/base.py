@@ -168,6 +168,10 @@ class Store(Protocol):
     async def poll_messages(self, poll_id: str) -> list[MessageRef]:
         """Confirmed posts only (a claimed post has no message yet)."""
 
+    async def prune_deliveries(self, before: datetime) -> int:
+        """Forget delivery ids recorded before `before` (platforms stop redelivering
+        within minutes to an hour); returns how many were removed."""
+
     async def claim_poll_post(self, poll_id: str, channel: ChannelRef, at: datetime) -> bool:
         """Reserve posting the poll in a channel; False if it was reserved or posted before.
         Claiming before sending means two processes, or a restart, never post it twice."""

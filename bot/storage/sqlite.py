@@ -205,6 +205,9 @@ class SqliteStore:
     async def record_message(self, poll_id: str, message: MessageRef, at: datetime) -> None:
         await self._writer.submit(ops.record_message(poll_id, message, to_micros(at)))
 
+    async def prune_deliveries(self, before: datetime) -> int:
+        return await self._writer.submit(ops.prune_deliveries(to_micros(before)))
+
     async def claim_poll_post(self, poll_id: str, channel: ChannelRef, at: datetime) -> bool:
         return await self._writer.submit(ops.claim_message(poll_id, channel, to_micros(at)))
 

@@ -224,6 +224,14 @@ def record_message(
     return run
 
 
+def prune_deliveries(before: int) -> Callable[[sqlite3.Connection], int]:
+    def run(conn: sqlite3.Connection) -> int:
+        cursor = conn.execute("DELETE FROM deliveries WHERE recorded_at < ?", (before,))
+        return cursor.rowcount
+
+    return run
+
+
 # A claimed but unconfirmed post: the row exists, the platform's message id does not yet.
 UNCONFIRMED = ""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -227,3 +227,16 @@ async def test_ballots_are_listed_in_recording_order(db_path: Path) -> None:
         assert [b.recorded_at for b in ballots] == sorted(b.recorded_at for b in ballots)
     finally:
         await store.close()
+
+
+async def test_old_delivery_ids_are_pruned_and_replays_still_count_once(
+    voting_store: SqliteStore,
+) -> None:
+    await vote(voting_store, user(5), "aero", when=at(1), delivery="discord:900")
+    now = datetime.now(UTC)
+    assert await voting_store.prune_deliveries(now - timedelta(days=7)) == 0  # still fresh
+    assert await voting_store.prune_deliveries(now + timedelta(hours=1)) == 1
+    before = await voting_store.tally(POLL)
+    late = await vote(voting_store, user(5), "aero", when=at(1), delivery="discord:900")
+    assert late.status is CastStatus.UNCHANGED  # the ballot itself still holds the vote
+    assert await voting_store.tally(POLL) == before
