@@ -59,6 +59,7 @@ class App:
         # Non-persistent platforms (console) get open polls posted again in each process.
         self._posted_here: set[tuple[str, ChannelRef]] = set()
         self._failed_posts: set[tuple[str, ChannelRef]] = set()
+        self._messages: dict[str, list[MessageRef]] = {}  # poll id -> its messages
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -176,8 +177,14 @@ class App:
 
     async def _refresh_tally(self, poll_id: str) -> None:
         poll = self.polls.poll(poll_id)
-        if poll.results == "live":
-            await self.live.touch(poll_id, await self.store.poll_messages(poll_id))
+        if poll.results != "live":
+            return
+        # Clicks are the hot path: read a poll's messages once per scheduling pass, not
+        # once per vote (reconcile() forgets them, picking up posts by other processes).
+        messages_ = self._messages.get(poll_id)
+        if messages_ is None:
+            messages_ = self._messages[poll_id] = await self.store.poll_messages(poll_id)
+        await self.live.touch(poll_id, messages_)
 
     # -- reconciling config, schedule and what was posted ------------------------------
 
@@ -185,6 +192,7 @@ class App:
         """Bring chat in line with the database: open/close what is due, post open polls
         not yet posted, announce closed polls not yet announced. Safe to call any time."""
         async with self._reconcile_lock:
+            self._messages.clear()
             await self.polls.apply_due()
             for record in await self.store.list_polls():
                 if not self.polls.known(record.poll_id):
@@ -251,6 +259,7 @@ class App:
                 continue
             self._posted_here.add((poll_id, channel))
             await self.store.record_message(poll_id, message, self.clock.now())
+            self._messages.pop(poll_id, None)
 
     def _log_post_failure(self, poll_id: str, channel: ChannelRef) -> None:
         """The full error once per poll and channel; retries every few seconds stay quiet."""

@@ -10,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-BASIC_CONFIG = """\
+SHOP_HEADER = """\
 store:
   name: Test Shop
   timezone: Europe/Paris
@@ -21,6 +21,9 @@ platforms:
 channels:
   community:
     console: general
+"""
+
+BASIC_CONFIG = SHOP_HEADER + """\
 polls:
   - id: helmets
     question: Which helmet should we stock?

@@ -221,13 +221,21 @@ def not_allowed(label: str, value: str | None, allowed: list[str], suggestion: s
     return (shown, f"did you mean '{suggestion}'? {choices}" if suggestion else choices)
 
 
+def _about(value: str | None, claim: str, unnamed: str | None = None) -> str:
+    """"'7 days' is not a duration", or without the value (a secret, or none given):
+    "not a duration"."""
+    if value:
+        return f"'{value}' {claim}"
+    return unnamed or claim.removeprefix("is ")
+
+
 def bad_id(value: str | None, example: str) -> Msg:
-    shown = f"'{value}' is not a valid id" if value else "not a valid id"
+    shown = _about(value, "is not a valid id")
     return (shown, f"{ID_RULE}, e.g. {example}")
 
 
 def bad_currency(value: str | None) -> Msg:
-    shown = f"'{value}' is not a currency code" if value else "not a currency code"
+    shown = _about(value, "is not a currency code")
     return (shown, "use a 3-letter code in capitals, e.g. EUR or USD")
 
 
@@ -245,37 +253,37 @@ def bad_time_zone(value: str | None, suggestion: str | None) -> Msg:
 
 
 def bad_datetime(value: str | None) -> Msg:
-    shown = f"'{value}' is not a date and time" if value else "not a date and time"
+    shown = _about(value, "is not a date and time")
     return (shown, "write the store's local time as YYYY-MM-DD HH:MM, e.g. 2026-03-01 09:00")
 
 
 def impossible_datetime(value: str | None) -> Msg:
-    shown = f"'{value}' is not a real date" if value else "not a real date"
+    shown = _about(value, "is not a real date")
     return (shown, "check the day and the month, e.g. 2026-02-28 09:00")
 
 
 def bad_duration(value: str | None) -> Msg:
-    shown = f"'{value}' is not a duration" if value else "not a duration"
+    shown = _about(value, "is not a duration")
     return (shown, "write a number and a unit: 30m, 12h, 7d or 2w")
 
 
 def bad_time_of_day(value: str | None) -> Msg:
-    shown = f"'{value}' is not a time of day" if value else "not a time of day"
+    shown = _about(value, "is not a time of day")
     return (shown, 'write hours:minutes in 24-hour time, e.g. at: "10:00"')
 
 
 def bad_cron(value: str | None) -> Msg:
-    shown = f"'{value}' is not a valid cron expression" if value else "not a valid cron expression"
+    shown = _about(value, "is not a valid cron expression")
     return (shown, 'use five fields: minute hour day month weekday, e.g. "0 10 * * 1-5"')
 
 
 def cron_never(value: str | None) -> Msg:
-    shown = f"'{value}' never fires" if value else "this cron expression never fires"
+    shown = _about(value, "never fires", unnamed="this cron expression never fires")
     return (shown, 'check the day and month fields, e.g. "0 10 * * 1-5" for weekdays at 10:00')
 
 
 def cron_twice_a_day(value: str | None) -> Msg:
-    shown = f"'{value}' fires more than once a day" if value else "fires more than once a day"
+    shown = _about(value, "fires more than once a day")
     hint = 'a prompt posts at most once a day per channel: give one time, e.g. "0 10 * * *"'
     return (shown, hint)
 

@@ -198,7 +198,9 @@ async def test_thousand_concurrent_voters_exact_tally_and_few_edits(
     write_config: WriteConfig,
 ) -> None:
     clock = FakeClock(START)
-    slow = RecordingPlatform(limits=PlatformLimits(50, 200, edit_interval=0.05))
+    # A minute between edits: however long the burst takes, one edit may start at once and
+    # everything else is coalesced into the final edit the flush sends.
+    slow = RecordingPlatform(limits=PlatformLimits(50, 200, edit_interval=60.0))
     async with running_app(write_config(), clock, slow) as (app, platform):
         replies = Replies()
         actions = [AERO, URBAN, encode_vote("helmets", "trail")]
@@ -212,7 +214,7 @@ async def test_thousand_concurrent_voters_exact_tally_and_few_edits(
         await app.live.flush()
         last = platform.edits[-1][1]
         assert isinstance(last, PollMessage) and last.total_votes == 1000
-        assert 1 <= len(platform.edits) <= 20
+        assert 1 <= len(platform.edits) <= 2
 
 
 async def test_a_counted_vote_is_never_followed_by_an_error_reply(

@@ -10,21 +10,12 @@ from pathlib import Path
 
 from bot.core.events import CommandInvoked
 from bot.core.refs import ChannelRef, UserRef
+from tests.conftest import SHOP_HEADER
 from tests.fakes import Replies
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Paris
 
-SHOP = """\
-store:
-  name: Test Shop
-  timezone: Europe/Paris
-  currency: EUR
-platforms:
-  console:
-    staff: [merchant]
-channels:
-  community:
-    console: general
+SHOP = SHOP_HEADER + """\
 polls:
   - id: {poll_id}
     question: Which helmet should we stock?

@@ -391,24 +391,22 @@ class FakeRest:
         )
 
     async def _original(self, request: web.Request, match: re.Match[str]) -> web.Response:
-        body, files = await self._read(request)
-        interaction = self._interaction(match[2])
-        if interaction is None or not interaction.responses:
-            self._record(request, body, files, 404)
-            return error(404, 10015, "Unknown Webhook")
-        self._record(request, body, files, 200)
-        interaction.original_edits.append(body)
-        interaction._answered.set()
-        return json_response(self._response_message(snowflake(), body))
+        return await self._webhook_message(request, match, followup=False)
 
     async def _followup(self, request: web.Request, match: re.Match[str]) -> web.Response:
+        return await self._webhook_message(request, match, followup=True)
+
+    async def _webhook_message(
+        self, request: web.Request, match: re.Match[str], *, followup: bool
+    ) -> web.Response:
+        """Edit of the original response or a followup: only after a first response."""
         body, files = await self._read(request)
         interaction = self._interaction(match[2])
         if interaction is None or not interaction.responses:
             self._record(request, body, files, 404)
             return error(404, 10015, "Unknown Webhook")
         self._record(request, body, files, 200)
-        interaction.followups.append(body)
+        (interaction.followups if followup else interaction.original_edits).append(body)
         interaction._answered.set()
         return json_response(self._response_message(snowflake(), body))
 
