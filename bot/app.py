@@ -13,16 +13,15 @@ from bot.clock import Clock, SystemClock
 from bot.commands import run_command
 from bot.config import LoadedConfig
 from bot.core.adapter import Adapter
-from bot.core.content import Content, Image
+from bot.core.content import Content
 from bot.core.events import ActionInvoked, AdapterReady, CommandInvoked, Event, MessageReceived
-from bot.core.refs import ChannelRef, MessageRef
-from bot.polls import chart
+from bot.core.refs import ChannelRef
 from bot.polls.live import LiveTally
-from bot.polls.render import render_results
-from bot.polls.results import PollResults
 from bot.polls.service import PollService
 from bot.prompts.service import PromptService
-from bot.storage.base import PollState, Store
+from bot.publisher import Publisher
+from bot.reconcile import Reconciler
+from bot.storage.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +48,14 @@ class App:
         self.watch_interval = watch_interval
         self.polls = PollService(config, store, self.clock)
         self.prompts = PromptService(config, store, self.clock)
-        self.live = LiveTally(self._render_poll, self.adapters)
+        self.live = LiveTally(self._render_poll, self.adapters, self.clock)
+        self.publisher = Publisher(store, self.clock, self.adapters)
+        self.chat = Reconciler(self.polls, self.prompts, self.publisher, self.live)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._reconcile_lock = asyncio.Lock()
         self._in_flight = 0  # events being handled, so shutdown can wait for them
         self._idle = asyncio.Event()
         self._idle.set()
-        # Non-persistent platforms (console) get open polls posted again in each process.
-        self._posted_here: set[tuple[str, ChannelRef]] = set()
-        self._failed_posts: set[tuple[str, ChannelRef]] = set()
-        self._messages: dict[str, list[MessageRef]] = {}  # poll id -> its messages
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -96,7 +92,11 @@ class App:
         while to notice outside changes."""
         records = {r.poll_id: r for r in await self.store.list_polls()}
         now = self.clock.now()
-        due = (self.polls.next_due(records), self.prompts.next_due(checked or now))
+        due = (
+            self.polls.next_due(records),
+            self.prompts.next_due(checked or now),
+            self.publisher.next_retry(),  # a refused post's next try
+        )
         moments = [m for m in due if m]
         if self.watch_interval is not None:
             moments.append(now + self.watch_interval)
@@ -179,28 +179,16 @@ class App:
         poll = self.polls.poll(poll_id)
         if poll.results != "live":
             return
-        # Clicks are the hot path: read a poll's messages once per scheduling pass, not
-        # once per vote (reconcile() forgets them, picking up posts by other processes).
-        messages_ = self._messages.get(poll_id)
-        if messages_ is None:
-            messages_ = self._messages[poll_id] = await self.store.poll_messages(poll_id)
-        await self.live.touch(poll_id, messages_)
+        await self.live.touch(poll_id, await self.chat.poll_messages(poll_id))
 
-    # -- reconciling config, schedule and what was posted ------------------------------
+    # -- bringing chat in line with the database ----------------------------------------
 
     async def reconcile(self) -> None:
-        """Bring chat in line with the database: open/close what is due, post open polls
-        not yet posted, announce closed polls not yet announced. Safe to call any time."""
-        async with self._reconcile_lock:
-            self._messages.clear()
-            await self.polls.apply_due()
-            for record in await self.store.list_polls():
-                if not self.polls.known(record.poll_id):
-                    continue  # removed from the config: history stays, nothing is posted
-                if record.state is PollState.OPEN:
-                    await self._post_poll(record.poll_id)
-                elif record.state is PollState.CLOSED and record.announced_at is None:
-                    await self._announce(record.poll_id)
+        """Open/close what is due, post what is not posted yet (see Reconciler)."""
+        await self.chat.run()
+        if self.chat.runoff_opened.is_set():
+            self.chat.runoff_opened.clear()
+            self._wake.set()  # the loop learns when the run-off closes
 
     async def _after_command(self) -> None:
         try:
@@ -211,108 +199,10 @@ class App:
         self._wake.set()  # the loop re-reads the schedule: a poll may close sooner now
 
     async def post_due_prompts(self, now: datetime | None = None) -> None:
-        for occurrence in self.prompts.due_now(now):
-            prompt = self.config.prompt(occurrence.prompt_id)
-            if prompt is not None:
-                targets = self.channel_targets(prompt.channels)
-                await self.prompts.post(occurrence, targets, self._send)
-
-    async def _send(self, channel: ChannelRef, content: Content) -> MessageRef:
-        return await self.adapters[channel.platform].send(channel, content)
+        await self.chat.post_due_prompts(now)
 
     def targets(self, poll_id: str) -> list[ChannelRef]:
-        return self.channel_targets(self.polls.poll(poll_id).channels)
-
-    def channel_targets(self, names: list[str]) -> list[ChannelRef]:
-        """Each named channel on every running platform it has an id on."""
-        found: list[ChannelRef] = []
-        for name in names:
-            for platform in self.adapters:
-                channel_id = self.config.channel_id(name, platform)
-                if channel_id is not None:
-                    ref = ChannelRef(platform, channel_id)
-                    if ref not in found:
-                        found.append(ref)
-        return found
-
-    async def _post_poll(self, poll_id: str) -> None:
-        """Post an open poll where it is not yet posted. Persistent platforms claim each
-        post in the database first: a second process or a restart never posts it twice."""
-        content: Content | None = None
-        for channel in self.targets(poll_id):
-            adapter = self.adapters[channel.platform]
-            persistent = adapter.limits.persistent_messages
-            if (poll_id, channel) in self._posted_here:
-                continue
-            if persistent and not await self.store.claim_poll_post(
-                poll_id, channel, self.clock.now()
-            ):
-                self._posted_here.add((poll_id, channel))  # posted by us before, or another
-                continue
-            content = content or await self.polls.content(poll_id)
-            try:
-                message = await adapter.send(channel, content)
-            except Exception:
-                if persistent:
-                    await self.store.release_poll_post(poll_id, channel)  # retried later
-                self._log_post_failure(poll_id, channel)
-                continue
-            self._posted_here.add((poll_id, channel))
-            await self.store.record_message(poll_id, message, self.clock.now())
-            self._messages.pop(poll_id, None)
-
-    def _log_post_failure(self, poll_id: str, channel: ChannelRef) -> None:
-        """The full error once per poll and channel; retries every few seconds stay quiet."""
-        if (poll_id, channel) in self._failed_posts:
-            log.debug("poll %s still cannot be posted to %s", poll_id, channel)
-            return
-        self._failed_posts.add((poll_id, channel))
-        log.exception("could not post poll %s to %s; retrying quietly", poll_id, channel)
-
-    async def _announce(self, poll_id: str) -> None:
-        """Final exact tally on every poll message, then a results post in each channel.
-        Claimed first, so the results are posted once even with two processes."""
-        if not await self.store.mark_announced(poll_id, self.clock.now()):
-            return
-        self.live.forget(poll_id)
-        final = await self.polls.content(poll_id)
-        messages_: list[MessageRef] = await self.store.poll_messages(poll_id)
-        for message in messages_:
-            adapter = self.adapters.get(message.channel.platform)
-            if adapter is None:
-                continue
-            try:
-                await adapter.edit(message, final)
-            except Exception:
-                log.exception("could not show the final tally on %s", message)
-        runoff_id: str | None = None
-        try:
-            runoff_id = await self.polls.settle(poll_id)  # too close: a run-off opens now
-        except Exception:
-            log.exception("could not open the run-off of %s", poll_id)
-        outcome = await self.polls.results(poll_id)
-        results = render_results(outcome, await self._results_chart(outcome))
-        for channel in self.targets(poll_id):
-            try:
-                await self.adapters[channel.platform].send(channel, results)
-            except Exception:
-                log.exception("could not post results of %s to %s", poll_id, channel)
-        if runoff_id is not None:
-            await self._post_poll(runoff_id)
-            self._wake.set()  # the loop learns when the run-off closes
-
-    async def _results_chart(self, outcome: PollResults) -> Image | None:
-        """Draw the bar chart next to the database, off the event loop; None on failure
-        (the results are posted without it)."""
-        folder = chart.charts_folder(self.config.database_url, self.config.root)
-        try:
-            path = await asyncio.to_thread(
-                chart.results_chart, outcome, folder / f"{outcome.id}.png"
-            )
-        except Exception:
-            log.exception("could not draw the results chart of %s", outcome.id)
-            return None
-        return Image(path=path)
+        return self.chat.targets(poll_id)
 
     async def _render_poll(self, poll_id: str) -> Content:
         return await self.polls.content(poll_id)

@@ -23,7 +23,9 @@ channels:
     console: general
 """
 
-BASIC_CONFIG = SHOP_HEADER + """\
+BASIC_CONFIG = (
+    SHOP_HEADER
+    + """\
 polls:
   - id: helmets
     question: Which helmet should we stock?
@@ -43,6 +45,7 @@ polls:
       - id: trail
         label: Trail Pro
 """
+)
 
 WriteConfig = Callable[..., Path]
 

@@ -47,7 +47,7 @@ class RecordingPlatform:
     async def stop(self) -> None:
         pass
 
-    async def send(self, channel: ChannelRef, content: Content) -> MessageRef:
+    async def send(self, channel: ChannelRef, content: Content, *, key: str = "") -> MessageRef:
         self.sent.append((channel, content))
         return MessageRef(channel, f"msg-{next(self._ids)}")
 

@@ -222,7 +222,7 @@ def not_allowed(label: str, value: str | None, allowed: list[str], suggestion: s
 
 
 def _about(value: str | None, claim: str, unnamed: str | None = None) -> str:
-    """"'7 days' is not a duration", or without the value (a secret, or none given):
+    """ "'7 days' is not a duration", or without the value (a secret, or none given):
     "not a duration"."""
     if value:
         return f"'{value}' {claim}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.core.content import Content
@@ -34,6 +35,14 @@ class Adapter(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send(self, channel: ChannelRef, content: Content) -> MessageRef: ...
+    async def send(self, channel: ChannelRef, content: Content, *, key: str = "") -> MessageRef:
+        """Post content. With a key (<= 25 chars), the platform is asked not to create a
+        second message for the same key (Discord: nonce + enforce_nonce) and the key is
+        attached where find_sent can see it later."""
+
+    async def find_sent(self, channel: ChannelRef, key: str, since: datetime) -> MessageRef | None:
+        """Our own message posted in channel with this key at or after `since`, if the
+        platform shows it; None if it is not there. Raises PlatformError when the platform
+        cannot tell (no permission to read history, channel gone, network)."""
 
     async def edit(self, message: MessageRef, content: Content) -> None: ...

@@ -2,17 +2,20 @@
 
 However fast votes arrive, each message has at most one edit in flight and one pending;
 the pending edit renders from the database when it is sent, so it always shows the
-newest state and a burst of 500 votes costs a handful of edits."""
+newest state and a burst of 500 votes costs a handful of edits. The interval between two
+edits of a message counts from when the previous edit finished: an edit slowed down by a
+rate limit (the platform library waiting out a 429) is not followed by another at once."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from bot.clock import Clock
 from bot.core.adapter import Adapter
 from bot.core.content import Content
 from bot.core.refs import MessageRef
@@ -26,7 +29,7 @@ Render = Callable[[str], Awaitable[Content]]
 class _MessageSlot:
     poll_id: str
     dirty: bool = False
-    last_edit: float = float("-inf")
+    last_edit: datetime | None = None  # when the previous edit finished
     task: asyncio.Task[None] | None = None
     edits: int = 0
 
@@ -35,6 +38,7 @@ class _MessageSlot:
 class LiveTally:
     render: Render
     adapters: dict[str, Adapter]
+    clock: Clock
     _slots: dict[MessageRef, _MessageSlot] = field(default_factory=dict)
 
     def edits_sent(self, message: MessageRef) -> int:
@@ -75,16 +79,15 @@ class LiveTally:
                 slot.task.cancel()
 
     async def _drain(self, adapter: Adapter, message: MessageRef, slot: _MessageSlot) -> None:
+        interval = timedelta(seconds=adapter.limits.edit_interval)
         while slot.dirty:
-            wait = slot.last_edit + adapter.limits.edit_interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            if slot.last_edit is not None:
+                await self.clock.sleep_until(slot.last_edit + interval, asyncio.Event())
             if not await self._edit(adapter, message, slot):
                 return  # retried with the next vote or at close, not in a tight loop
 
     async def _edit(self, adapter: Adapter, message: MessageRef, slot: _MessageSlot) -> bool:
         slot.dirty = False
-        slot.last_edit = time.monotonic()
         try:
             await adapter.edit(message, await self.render(slot.poll_id))
         except asyncio.CancelledError:
@@ -94,5 +97,7 @@ class LiveTally:
             slot.dirty = True
             log.exception("could not refresh the tally on %s", message)
             return False
+        finally:
+            slot.last_edit = self.clock.now()
         slot.edits += 1
         return True

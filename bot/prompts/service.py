@@ -1,9 +1,8 @@
 """Posting daily prompts exactly once per day and channel, and counting replies.
 
-Each post is claimed in the database (unique per prompt, local date and channel) before
-it is sent. A crash between the claim and the platform's answer therefore skips that
-one post rather than risk posting it twice: the merchant's channel never sees the same
-day's question twice."""
+Each post goes through the post ledger (bot/publisher.py): claimed per prompt, local
+date and channel, sent with the claim's key, confirmed with the message id; a crash or a
+refusal is resolved the same day, so the channel gets the day's question exactly once."""
 
 from __future__ import annotations
 
@@ -16,12 +15,12 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config import LoadedConfig
 from bot.config.schema import PromptConfig
-from bot.core.content import PromptMessage
+from bot.core.content import Content, PromptMessage
 from bot.core.events import MessageReceived
 from bot.core.refs import ChannelRef, MessageRef
 from bot.prompts.rotation import question_index
 from bot.prompts.schedule import Occurrence, next_occurrence, occurrence_on
-from bot.storage.base import PromptPost, Store
+from bot.storage.base import PostKind, PromptPost, Store, prompt_subject
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,9 @@ log = logging.getLogger(__name__)
 ON_TIME_GRACE = timedelta(minutes=10)
 THREAD_NAME_LENGTH = 90  # Discord allows 100 characters
 
-Post = Callable[[ChannelRef, PromptMessage], Awaitable[MessageRef]]
+Publish = Callable[
+    [PostKind, str, ChannelRef, Callable[[], Awaitable[Content]]], Awaitable[MessageRef | None]
+]
 Targets = Callable[[list[str]], list[ChannelRef]]
 
 
@@ -93,24 +94,37 @@ class PromptService:
             thread_name=name,
         ), index
 
-    async def post(self, occurrence: Occurrence, targets: list[ChannelRef], send: Post) -> int:
-        """Post one occurrence to every target channel not yet claimed; returns posts sent."""
+    async def post(
+        self, occurrence: Occurrence, targets: list[ChannelRef], publish: Publish
+    ) -> int:
+        """Post one occurrence in every target channel where it is not posted yet;
+        returns how many channels have it now. The day's question is recorded per
+        channel first, then the post goes through the post ledger (exactly once)."""
         prompt = self.config.prompt(occurrence.prompt_id)
         if prompt is None:
             return 0  # removed from the config since it was found due
         key = (prompt.id, occurrence.local_date)
         if key in self._done:
-            return 0
+            return len(targets)
         existing = await self.store.prompt_posts(prompt.id, since=occurrence.due_at)
-        taken = {p.channel for p in existing if p.local_date == occurrence.local_date}
-        targets = [channel for channel in targets if channel not in taken]
-        if not targets:
+        confirmed = {
+            p.channel
+            for p in existing
+            if p.local_date == occurrence.local_date and p.message_id is not None
+        }
+        pending = [channel for channel in targets if channel not in confirmed]
+        if not pending:
             self._done.add(key)
-            return 0
+            return len(targets)
         content, index = await self.content_for(prompt, occurrence)
-        sent = 0
-        for channel in targets:
-            claimed = await self.store.claim_prompt_post(
+
+        async def build() -> PromptMessage:
+            return content
+
+        subject = prompt_subject(prompt.id, occurrence.local_date)
+        posted = len(targets) - len(pending)
+        for channel in pending:
+            await self.store.claim_prompt_post(
                 prompt.id,
                 occurrence.local_date,
                 channel,
@@ -118,20 +132,11 @@ class PromptService:
                 occurrence.due_at,
                 self.clock.now(),
             )
-            if not claimed:
-                continue
-            try:
-                message = await send(channel, content)
-            except Exception:
-                # Claimed but maybe not posted: not retried, so it is never posted twice.
-                log.exception("could not post prompt %s to %s", prompt.id, channel)
-                continue
-            await self.store.record_prompt_post(
-                prompt.id, occurrence.local_date, message, self.clock.now()
-            )
-            sent += 1
-        self._done.add(key)
-        return sent
+            if await publish(PostKind.PROMPT, subject, channel, build) is not None:
+                posted += 1
+        if posted == len(targets):
+            self._done.add(key)  # a refused channel is tried again on the next pass
+        return posted
 
     # -- replies ------------------------------------------------------------------------
 

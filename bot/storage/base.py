@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Protocol
 
@@ -115,6 +115,43 @@ class PromptPost:
         return MessageRef(self.channel, self.message_id) if self.message_id else None
 
 
+class PostKind(enum.StrEnum):
+    POLL = "poll"
+    RESULTS = "results"
+    PROMPT = "prompt"
+
+
+def prompt_subject(prompt_id: str, local_date: date) -> str:
+    """A prompt post's subject in the post ledger."""
+    return f"{prompt_id}@{local_date.isoformat()}"
+
+
+@dataclass(frozen=True)
+class PostClaim:
+    """One post in the ledger: claimed, then confirmed with the platform's message id.
+    `key` goes to the platform with the post (its idempotency key), so a claim whose
+    outcome is unknown can be looked up there before it is sent again."""
+
+    kind: PostKind
+    subject: str  # poll id, or "<prompt id>@<local date>"
+    channel: ChannelRef
+    key: str
+    claimed_at: datetime
+    not_before: datetime  # held by a sender, or backing off, until then
+    attempts: int = 0  # sends that failed so far
+    last_error: str | None = None
+    message_id: str | None = None  # None: not confirmed (yet)
+    posted_at: datetime | None = None
+    resumed: bool = False  # taken over: an earlier try may have landed
+
+    @property
+    def message(self) -> MessageRef | None:
+        return MessageRef(self.channel, self.message_id) if self.message_id else None
+
+    def taken_over(self) -> PostClaim:
+        return replace(self, resumed=True)
+
+
 @dataclass(frozen=True)
 class PollRound:
     """A poll the bot created itself: a run-off of a poll that was too close to call.
@@ -172,12 +209,30 @@ class Store(Protocol):
         """Forget delivery ids recorded before `before` (platforms stop redelivering
         within minutes to an hour); returns how many were removed."""
 
-    async def claim_poll_post(self, poll_id: str, channel: ChannelRef, at: datetime) -> bool:
-        """Reserve posting the poll in a channel; False if it was reserved or posted before.
-        Claiming before sending means two processes, or a restart, never post it twice."""
+    # The post ledger: every poll, results and prompt post, claimed before it is sent.
+    async def take_post(
+        self,
+        kind: PostKind,
+        subject: str,
+        channel: ChannelRef,
+        at: datetime,
+        hold_until: datetime,
+    ) -> PostClaim | None:
+        """Claim a post (held until hold_until), or take over an unconfirmed claim that
+        nobody holds any more (resumed=True). None if it was posted, or is held now."""
 
-    async def release_poll_post(self, poll_id: str, channel: ChannelRef) -> None:
-        """Give a claim back after the platform refused the post, so it is tried again."""
+    async def get_post(
+        self, kind: PostKind, subject: str, channel: ChannelRef
+    ) -> PostClaim | None: ...
+
+    async def confirm_post(self, claim: PostClaim, message: MessageRef, at: datetime) -> None:
+        """The platform confirmed the post (for polls and prompts, recorded with it)."""
+
+    async def post_failed(self, claim: PostClaim, error: str, retry_at: datetime) -> None:
+        """The send failed: the claim may be taken over again from retry_at."""
+
+    async def unconfirmed_posts(self) -> list[PostClaim]:
+        """Claims without a confirmed message, soonest retry first."""
 
     # Votes.
     async def cast(self, request: BallotRequest) -> CastResult: ...
@@ -204,11 +259,14 @@ class Store(Protocol):
         due_at: datetime,
         at: datetime,
     ) -> bool:
-        """Reserve the post for (prompt, date, channel); False if it was reserved before."""
+        """Record which question the post of (prompt, date, channel) shows, before it is
+        claimed in the post ledger; False if it was recorded before."""
 
     async def record_prompt_post(
         self, prompt_id: str, local_date: date, message: MessageRef, at: datetime
-    ) -> None: ...
+    ) -> None:
+        """Set a prompt post's message directly (imports and tests; the bot confirms
+        posts through the post ledger)."""
 
     async def find_prompt_post(self, message: MessageRef) -> PromptPost | None: ...
 

@@ -17,7 +17,7 @@ import aiosqlite
 
 from bot.core.refs import ChannelRef, MessageRef, UserRef
 from bot.errors import StorageError
-from bot.storage import prompt_ops, round_ops
+from bot.storage import post_ops, prompt_ops, round_ops
 from bot.storage import sqlite_ops as ops
 from bot.storage.base import (
     Ballot,
@@ -25,6 +25,8 @@ from bot.storage.base import (
     CastResult,
     PollRecord,
     PollRound,
+    PostClaim,
+    PostKind,
     PromptPost,
     PromptReply,
     Tally,
@@ -154,8 +156,8 @@ class SqliteStore:
     async def poll_messages(self, poll_id: str) -> list[MessageRef]:
         rows = await self._fetch(
             "SELECT platform, channel_id, message_id FROM poll_messages WHERE poll_id = ? "
-            "AND message_id != ? ORDER BY platform, channel_id",
-            (poll_id, ops.UNCONFIRMED),
+            "ORDER BY platform, channel_id",
+            (poll_id,),
         )
         return [MessageRef(ChannelRef(row[0], row[1]), row[2]) for row in rows]
 
@@ -208,11 +210,39 @@ class SqliteStore:
     async def prune_deliveries(self, before: datetime) -> int:
         return await self._writer.submit(ops.prune_deliveries(to_micros(before)))
 
-    async def claim_poll_post(self, poll_id: str, channel: ChannelRef, at: datetime) -> bool:
-        return await self._writer.submit(ops.claim_message(poll_id, channel, to_micros(at)))
+    # -- the post ledger ---------------------------------------------------------------
 
-    async def release_poll_post(self, poll_id: str, channel: ChannelRef) -> None:
-        await self._writer.submit(ops.release_message(poll_id, channel))
+    async def take_post(
+        self,
+        kind: PostKind,
+        subject: str,
+        channel: ChannelRef,
+        at: datetime,
+        hold_until: datetime,
+    ) -> PostClaim | None:
+        op = post_ops.take(kind, subject, channel, to_micros(at), to_micros(hold_until))
+        return await self._writer.submit(op)
+
+    async def get_post(self, kind: PostKind, subject: str, channel: ChannelRef) -> PostClaim | None:
+        rows = await self._fetch(
+            f"SELECT {post_ops.POST_COLUMNS} FROM posts WHERE kind = ? AND subject = ? "
+            "AND platform = ? AND channel_id = ?",
+            (kind.value, subject, channel.platform, channel.id),
+        )
+        return post_ops.post_from_row(rows[0]) if rows else None
+
+    async def confirm_post(self, claim: PostClaim, message: MessageRef, at: datetime) -> None:
+        await self._writer.submit(post_ops.confirm(claim, message, to_micros(at)))
+
+    async def post_failed(self, claim: PostClaim, error: str, retry_at: datetime) -> None:
+        await self._writer.submit(post_ops.failed(claim.key, error, to_micros(retry_at)))
+
+    async def unconfirmed_posts(self) -> list[PostClaim]:
+        rows = await self._fetch(
+            f"SELECT {post_ops.POST_COLUMNS} FROM posts WHERE message_id IS NULL "
+            "ORDER BY not_before, kind, subject"
+        )
+        return [post_ops.post_from_row(row) for row in rows]
 
     async def cast(self, request: BallotRequest) -> CastResult:
         return await self._writer.submit(
@@ -247,6 +277,8 @@ class SqliteStore:
     async def record_prompt_post(
         self, prompt_id: str, local_date: date, message: MessageRef, at: datetime
     ) -> None:
+        """Set a prompt post's message directly (imports and tests; the bot confirms
+        posts through the ledger)."""
         op = prompt_ops.record_post(prompt_id, local_date, message, to_micros(at))
         await self._writer.submit(op)
 

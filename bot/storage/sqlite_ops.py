@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.refs import ChannelRef, MessageRef, UserRef
+from bot.core.refs import MessageRef, UserRef
 from bot.storage.base import (
     Ballot,
     BallotRequest,
@@ -228,35 +228,6 @@ def prune_deliveries(before: int) -> Callable[[sqlite3.Connection], int]:
     def run(conn: sqlite3.Connection) -> int:
         cursor = conn.execute("DELETE FROM deliveries WHERE recorded_at < ?", (before,))
         return cursor.rowcount
-
-    return run
-
-
-# A claimed but unconfirmed post: the row exists, the platform's message id does not yet.
-UNCONFIRMED = ""
-
-
-def claim_message(
-    poll_id: str, channel: ChannelRef, at: int
-) -> Callable[[sqlite3.Connection], bool]:
-    def run(conn: sqlite3.Connection) -> bool:
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO poll_messages (poll_id, platform, channel_id, message_id, "
-            "posted_at) VALUES (?, ?, ?, ?, ?)",
-            (poll_id, channel.platform, channel.id, UNCONFIRMED, at),
-        )
-        return cursor.rowcount == 1
-
-    return run
-
-
-def release_message(poll_id: str, channel: ChannelRef) -> Callable[[sqlite3.Connection], None]:
-    def run(conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "DELETE FROM poll_messages WHERE poll_id = ? AND platform = ? AND channel_id = ? "
-            "AND message_id = ?",
-            (poll_id, channel.platform, channel.id, UNCONFIRMED),
-        )
 
     return run
 

@@ -11,9 +11,9 @@ import pytest
 from bot.clock import FakeClock
 from bot.core.actions import encode_vote
 from bot.core.adapter import PlatformLimits
-from bot.core.content import PollMessage, ResultsMessage
+from bot.core.content import Content, PollMessage, ResultsMessage
 from bot.core.events import CommandInvoked
-from bot.core.refs import ChannelRef, UserRef
+from bot.core.refs import ChannelRef, MessageRef, UserRef
 from bot.errors import StorageError
 from bot.storage.base import PollState
 from tests.conftest import WriteConfig
@@ -231,3 +231,33 @@ async def test_a_counted_vote_is_never_followed_by_an_error_reply(
         await app.handle(click("ann", AERO, clock.now(), replies))
         assert len(replies.texts) == 1 and replies.last.startswith("✅ Your vote for AeroLite")
         assert (await app.store.tally("helmets")).counts == {"aero": 1}
+
+
+async def test_the_edit_interval_counts_from_when_a_slow_edit_finished(
+    write_config: WriteConfig,
+) -> None:
+    """An edit the platform library held for 10 s (waiting out a 429) must not be
+    followed by the next edit at once: 5 s pass after it finished."""
+    clock = FakeClock(START)
+
+    class RateLimitedPlatform(RecordingPlatform):
+        async def edit(self, message: MessageRef, content: Content) -> None:
+            self.edit_started.append(clock.now())
+            await clock.advance(timedelta(seconds=10))  # the 429's Retry-After
+            await super().edit(message, content)
+
+    slow = RateLimitedPlatform(limits=PlatformLimits(50, 200, edit_interval=5.0))
+    slow.edit_started = []
+    async with running_app(write_config(), clock, slow) as (app, platform):
+        replies = Replies()
+        await app.handle(click("ann", AERO, clock.now(), replies))
+        await until(lambda: len(platform.edits) == 1)
+        assert slow.edit_started == [START]
+        await app.handle(click("bob", URBAN, clock.now(), replies))  # at START + 10 s
+        await asyncio.sleep(0.1)  # the edit task renders from the database (a thread)
+        await clock.advance(timedelta(seconds=4))
+        await asyncio.sleep(0.1)
+        await clock.advance(timedelta(seconds=1))
+        await until(lambda: len(slow.edit_started) == 2)
+        # Old behaviour: at START + 10 s, the moment the slow edit finished.
+        assert slow.edit_started[1] == START + timedelta(seconds=15)

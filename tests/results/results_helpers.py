@@ -15,7 +15,9 @@ from tests.fakes import Replies
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Paris
 
-SHOP = SHOP_HEADER + """\
+SHOP = (
+    SHOP_HEADER
+    + """\
 polls:
   - id: {poll_id}
     question: Which helmet should we stock?
@@ -33,6 +35,7 @@ polls:
       - id: trail
         label: Trail Pro
 """
+)
 
 
 def write_shop(

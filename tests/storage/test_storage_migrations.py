@@ -100,3 +100,33 @@ def test_split_statements_keeps_trigger_bodies_whole() -> None:
     statements = split_statements(sql)
     assert len(statements) == 2
     assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
+
+
+def test_version_3_claims_become_resolvable_ledger_entries(db_path: Path) -> None:
+    """Posts claimed by the previous version and never confirmed were lost for good;
+    after the upgrade they are claims anyone may resolve at once."""
+    migrations = load_migrations()
+    with sqlite3.connect(db_path, isolation_level=None) as conn:
+        apply_migrations(conn, migrations[:3])
+        conn.executescript(
+            """
+            INSERT INTO polls (poll_id, state, updated_at) VALUES ('p', 'open', 1);
+            INSERT INTO poll_messages VALUES ('p', 'discord', 'c1', 'm1', 10);
+            INSERT INTO poll_messages VALUES ('p', 'slack', 'C2', '', 11);
+            INSERT INTO prompt_posts (prompt_id, local_date, platform, channel_id,
+                question_index, due_at, claimed_at) VALUES ('d', '2026-03-02', 'slack',
+                'C2', 0, 5, 6);
+            """
+        )
+        apply_migrations(conn, migrations)
+        rows = conn.execute(
+            "SELECT kind, subject, platform, channel_id, message_id, not_before, "
+            "length(claim_key) FROM posts ORDER BY kind, platform"
+        ).fetchall()
+        remaining = conn.execute("SELECT message_id FROM poll_messages").fetchall()
+    assert rows == [
+        ("poll", "p", "discord", "c1", "m1", 0, 24),
+        ("poll", "p", "slack", "C2", None, 0, 24),
+        ("prompt", "d@2026-03-02", "slack", "C2", None, 0, 24),
+    ]
+    assert remaining == [("m1",)]

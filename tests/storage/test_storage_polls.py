@@ -8,7 +8,7 @@ import pytest
 from storage_helpers import T0, at
 
 from bot.core.refs import ChannelRef, MessageRef
-from bot.storage.base import PollState
+from bot.storage.base import PollState, PostKind
 from bot.storage.sqlite import SqliteStore
 
 
@@ -96,15 +96,30 @@ async def test_record_message_replaces_a_repost(store: SqliteStore) -> None:
     assert await store.poll_messages("none") == []
 
 
-async def test_a_poll_post_is_claimed_once_and_can_be_given_back(store: SqliteStore) -> None:
+async def test_a_post_is_claimed_held_taken_over_and_confirmed_once(store: SqliteStore) -> None:
     await store.ensure_polls(["p"])
     channel = ChannelRef("discord", "c1")
-    assert await store.claim_poll_post("p", channel, at(0)) is True
-    assert await store.claim_poll_post("p", channel, at(1)) is False  # a second process
+    claim = await store.take_post(PostKind.POLL, "p", channel, at(0), at(90))
+    assert claim is not None and not claim.resumed and len(claim.key) == 24
+    # Held: a second process (or a restart) cannot take it until the hold runs out.
+    assert await store.take_post(PostKind.POLL, "p", channel, at(89), at(179)) is None
     assert await store.poll_messages("p") == []  # claimed, not yet confirmed
-    await store.release_poll_post("p", channel)  # the platform refused: try again later
-    assert await store.claim_poll_post("p", channel, at(2)) is True
-    await store.record_message("p", MessageRef(channel, "m1"), at(3))
-    await store.release_poll_post("p", channel)  # a confirmed post is never given back
+    again = await store.take_post(PostKind.POLL, "p", channel, at(90), at(180))
+    assert again is not None and again.resumed and again.key == claim.key
+
+    await store.post_failed(again, "403 Forbidden", at(120))  # refused: back off
+    assert await store.take_post(PostKind.POLL, "p", channel, at(119), at(209)) is None
+    third = await store.take_post(PostKind.POLL, "p", channel, at(120), at(210))
+    assert third is not None and third.attempts == 1 and third.last_error == "403 Forbidden"
+    assert [c.key for c in await store.unconfirmed_posts()] == [claim.key]
+
+    await store.confirm_post(third, MessageRef(channel, "m1"), at(121))
     assert await store.poll_messages("p") == [MessageRef(channel, "m1")]
-    assert await store.claim_poll_post("p", channel, at(4)) is False
+    assert await store.unconfirmed_posts() == []
+    assert await store.take_post(PostKind.POLL, "p", channel, at(999), at(9999)) is None
+    confirmed = await store.get_post(PostKind.POLL, "p", channel)
+    assert confirmed is not None and confirmed.message == MessageRef(channel, "m1")
+    # Other kinds and channels are separate posts.
+    assert await store.take_post(PostKind.RESULTS, "p", channel, at(0), at(90)) is not None
+    other = ChannelRef("discord", "c2")
+    assert await store.take_post(PostKind.POLL, "p", other, at(0), at(90)) is not None

@@ -15,6 +15,7 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TextIO
 
 from bot.adapters.console import render
@@ -100,7 +101,10 @@ class ConsoleAdapter:
             self._reader.cancel()
         self._stdout.flush()
 
-    async def send(self, channel: ChannelRef, content: Content) -> MessageRef:
+    async def find_sent(self, channel: ChannelRef, key: str, since: datetime) -> MessageRef | None:
+        return None  # nothing posted here outlives the process
+
+    async def send(self, channel: ChannelRef, content: Content, *, key: str = "") -> MessageRef:
         message_id = f"m{next(self._ids)}"
         self._channels[message_id] = channel.id
         self._last_channel = channel.id

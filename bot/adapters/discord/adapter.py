@@ -170,7 +170,7 @@ class DiscordAdapter:
 
     # -- content out --------------------------------------------------------------------
 
-    async def send(self, channel: ChannelRef, content: Content) -> MessageRef:
+    async def send(self, channel: ChannelRef, content: Content, *, key: str = "") -> MessageRef:
         what = _what(content)
         self._check_refused(channel, what)
         rendered = render(content)

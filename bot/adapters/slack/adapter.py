@@ -223,7 +223,7 @@ class SlackAdapter:
 
     # -- outgoing -----------------------------------------------------------------------
 
-    async def send(self, channel: ChannelRef, content: Content) -> MessageRef:
+    async def send(self, channel: ChannelRef, content: Content, *, key: str = "") -> MessageRef:
         self.cool_down.check(channel.id)  # refused for good a moment ago: do not ask again
         text, layout = blocks.render(content)
         try:
