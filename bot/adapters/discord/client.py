@@ -107,7 +107,8 @@ class EngageClient(discord.Client):
         "This interaction failed". Answer privately instead; nothing changes."""
         if interaction.type is not discord.InteractionType.component:
             return
-        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
         if claims(custom_id):
             return  # VoteButton handles it
         log.info("Discord click on a button that is not ours: %r", custom_id[:100])
