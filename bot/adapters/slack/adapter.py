@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.limits import SLACK
 from bot.adapters.slack import blocks
 from bot.adapters.slack.cooldown import ChannelCoolDown
+from bot.adapters.slack.http_guard import slack_request_guard
 from bot.adapters.slack.listeners import PLATFORM, Inbound
 from bot.adapters.slack.pacing import TRANSIENT_TRIES, TokenBucket, error_code, paced
 from bot.adapters.slack.staff import StaffDirectory
@@ -208,7 +209,7 @@ class SlackAdapter:
 
     async def _serve_http(self) -> None:
         settings = self.settings
-        self._runner = web.AppRunner(self.bolt.web_app(path=settings.path, port=settings.port))
+        self._runner = web.AppRunner(self.web_app())
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.host, settings.port)
         try:
@@ -220,6 +221,16 @@ class SlackAdapter:
                 f"cannot listen for Slack on {settings.host}:{settings.port}: {error.strerror}"
             ) from None
         log.info("listening for Slack on %s:%s%s", settings.host, self.http_port, settings.path)
+
+    def web_app(self) -> web.Application:
+        """bolt's aiohttp application for the HTTP transport, behind the signature guard
+        (a mountable sub-application: it serves settings.path)."""
+        settings = self.settings
+        app = self.bolt.web_app(path=settings.path, port=settings.port)
+        if settings.signing_secret is not None:
+            secret = settings.signing_secret.get_secret_value()
+            app.middlewares.append(slack_request_guard(secret, self._clock))
+        return app
 
     # -- outgoing -----------------------------------------------------------------------
 
