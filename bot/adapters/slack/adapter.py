@@ -67,7 +67,7 @@ class SlackAdapter:
         self.settings = settings
         self.limits = limits
         self._clock = clock
-        self.edits = TokenBucket()  # chat.update budget of the whole workspace
+        self.edits = TokenBucket(clock)  # chat.update budget of the whole workspace
         self.cool_down = ChannelCoolDown(clock)  # channels Slack refuses posts to
         self.connect_timeout = CONNECT_TIMEOUT
         self._session: aiohttp.ClientSession | None = None
@@ -160,7 +160,7 @@ class SlackAdapter:
 
     async def _identify(self) -> None:
         try:
-            auth = await paced(self.client.auth_test, "auth.test")
+            auth = await paced(self.client.auth_test, "auth.test", clock=self._clock)
         except SlackApiError as error:
             raise PlatformError(
                 f"Slack refused the bot token ({error_code(error) or 'no answer'}); check "
@@ -247,6 +247,7 @@ class SlackAdapter:
                     unfurl_media=False,
                 ),
                 "chat.postMessage",
+                clock=self._clock,
             )
         except SlackApiError as error:
             self.cool_down.failed(channel.id, error_code(error))
@@ -271,6 +272,7 @@ class SlackAdapter:
                 ),
                 "chat.update",
                 bucket=self.edits,
+                clock=self._clock,
                 transient_tries=TRANSIENT_TRIES,  # an edit sent twice does no harm
             )
         except SlackApiError as error:
@@ -293,6 +295,7 @@ class SlackAdapter:
                 await paced(
                     lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text),
                     "chat.postEphemeral",
+                    clock=self._clock,
                 )
                 return
             except SlackApiError as error:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from slack_bolt.response import BoltResponse
 
 from bot import messages
+from bot.clock import FakeClock
 from bot.core.actions import encode_vote
 from bot.storage.base import PollState
 from tests.adapters.slack.harness import CHANNEL, SlackRun, slack_app
@@ -113,6 +115,11 @@ async def test_slow_close_is_acknowledged_in_time_and_answered_later(tmp_path: P
         fake.rate_limit("chat.update", retry_after=3)
         response = await run.command("UMERCHANT", "close helmets")
         assert ack_text(response) == "⏳ Working on it…"
+        # The edit waits out Retry-After on the app's clock: nothing happens until it moves.
+        await fake.wait_for(lambda: any(c.status == 429 for c in fake.calls))
+        assert command_replies(run, "UMERCHANT") == []
+        assert isinstance(run.clock, FakeClock)
+        await run.clock.advance(timedelta(seconds=3))
         await fake.wait_for(lambda: len(command_replies(run, "UMERCHANT")) == 1, 10)
         [body] = command_replies(run, "UMERCHANT")
         assert body["response_type"] == "ephemeral"
