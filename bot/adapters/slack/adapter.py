@@ -131,7 +131,9 @@ class SlackAdapter:
             signing_secret=secret,
             logger=logging.getLogger("bot.adapters.slack.bolt"),
         )
-        staff = StaffDirectory(self._client, settings.staff_users, settings.staff_groups)
+        staff = StaffDirectory(
+            self._client, settings.staff_users, settings.staff_groups, self._clock
+        )
         Inbound(sink, staff, self._clock, self._ephemeral).register(self._bolt)
         try:
             await self._identify()

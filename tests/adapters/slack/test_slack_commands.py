@@ -53,6 +53,13 @@ async def test_staff_users_and_group_members_may_use_the_command(tmp_path: Path)
         await reply_of(run, "UGROUPIE", "list")
         # Group membership is looked up once and cached.
         assert len(fake.calls_to("usergroups.users.list")) == 1
+        # A member removed from the group loses access once the cache expires (app clock).
+        fake.usergroups["S0STAFF"] = []
+        assert isinstance(run.clock, FakeClock)
+        await run.clock.advance(timedelta(seconds=61))
+        gone = await reply_of(run, "UGROUPIE", "list")
+        assert gone == "Sorry, only the shop's staff can list polls."
+        assert len(fake.calls_to("usergroups.users.list")) == 2
 
         refused = await reply_of(run, "UEVE", "close helmets")
         assert refused == "Sorry, only the shop's staff can close polls."
