@@ -16,6 +16,20 @@ DISCORD_EPOCH_MS = 1420070400000
 IS_COMPONENTS_V2 = 1 << 15
 EPHEMERAL = 1 << 6
 TEXT_CHANNEL, PUBLIC_THREAD = 0, 11
+# Permission bits (topics/permissions) of a server's usual @everyone role.
+VIEW_CHANNEL = 1 << 10
+READ_MESSAGE_HISTORY = 1 << 16
+EVERYONE_PERMISSIONS = (
+    (1 << 6)  # add reactions
+    | VIEW_CHANNEL
+    | (1 << 11)  # send messages
+    | (1 << 14)  # embed links
+    | (1 << 15)  # attach files
+    | READ_MESSAGE_HISTORY
+    | (1 << 31)  # use application commands
+    | (1 << 35)  # create public threads
+    | (1 << 38)  # send messages in threads
+)
 _increment = itertools.count()
 
 Json = dict[str, Any]
@@ -70,6 +84,16 @@ class FakeGuild:
     name: str
     channels: dict[int, str]  # text channel id -> name
     roles: dict[int, str]  # role id -> name (the @everyone role has the guild's id)
+    # channel id -> permission overwrites (channel object's permission_overwrites)
+    overwrites: dict[int, list[Json]] = field(default_factory=dict)
+
+    def denied(self, channel_id: int, user_id: int) -> int:
+        """Permission bits the channel's overwrites deny to this member (no roles)."""
+        denied = 0
+        for overwrite in self.overwrites.get(channel_id, []):
+            if int(overwrite["id"]) in (self.id, user_id):
+                denied |= int(overwrite["deny"])
+        return denied
 
     def channel(self, channel_id: int) -> Json:
         return {
@@ -78,7 +102,7 @@ class FakeGuild:
             "guild_id": str(self.id),
             "name": self.channels[channel_id],
             "position": 0,
-            "permission_overwrites": [],
+            "permission_overwrites": list(self.overwrites.get(channel_id, [])),
             "nsfw": False,
             "parent_id": None,
             "topic": None,
@@ -86,7 +110,8 @@ class FakeGuild:
             "rate_limit_per_user": 0,
         }
 
-    def create_event(self, threads: list[Json]) -> Json:
+    def create_event(self, threads: list[Json], me: FakeUser) -> Json:
+        """GUILD_CREATE; like Discord's, its members always include the bot itself."""
         roles = [
             {
                 "id": str(role_id),
@@ -95,7 +120,7 @@ class FakeGuild:
                 "colors": {"primary_color": 0},
                 "hoist": False,
                 "position": index,
-                "permissions": "0",
+                "permissions": str(EVERYONE_PERMISSIONS if role_id == self.id else 0),
                 "managed": False,
                 "mentionable": False,
                 "flags": 0,
@@ -113,7 +138,7 @@ class FakeGuild:
             "features": [],
             "channels": [self.channel(c) for c in self.channels],
             "threads": [t for t in threads if t["guild_id"] == str(self.id)],
-            "members": [],
+            "members": [me.member()],
             "voice_states": [],
             "presences": [],
             "stage_instances": [],
