@@ -242,7 +242,7 @@ class DiscordAdapter:
         except discord.Forbidden as exc:
             raise PlatformError(
                 f"cannot read Discord channel {channel.id} to check whether a post landed: "
-                f"give the bot the Read Message History permission there ({exc})"
+                f"give the bot View Channel and Read Message History there ({exc})"
             ) from exc
         except discord.NotFound as exc:
             raise PlatformError(

@@ -116,3 +116,13 @@ async def test_find_sent_raises_when_slack_cannot_tell(
         run.fake.unreadable[NEWS] = code
         with pytest.raises(PlatformError, match=f"{code}.*{hint}"):
             await run.adapter.find_sent(WHERE, KEY, run.clock.now())
+
+
+async def test_a_post_whose_connection_dropped_is_not_sent_again_blindly(tmp_path: Path) -> None:
+    """slack_sdk resends a request whose connection dropped, by default: for a post Slack
+    had already made, that was a second message. The outcome is left to find_sent."""
+    async with slack_app(tmp_path) as run:
+        run.fake.lose_next_post_answers("drop")
+        with pytest.raises(PlatformError, match="may have been posted"):
+            await run.adapter.send(WHERE, PROMPT)
+        assert len([k for k in run.fake.messages if k[0] == NEWS]) == 1
