@@ -183,3 +183,15 @@ async def test_a_key_longer_than_discord_allows_is_refused_before_sending(
 def _overwritten(adapter: DiscordAdapter) -> bool:
     channel = adapter.client.get_channel(GENERAL)
     return bool(getattr(channel, "overwrites", None))
+
+
+async def test_find_sent_raises_on_discord_s_own_refusal(fake: FakeDiscord, tmp_path: Path) -> None:
+    """The channel was hidden from the bot and the news has not reached it yet: Discord's
+    403 Missing Access is the answer."""
+    async with running_app(write_config(tmp_path, fake)) as (_, adapter):
+        deny = {"id": str(fake.bot.id), "type": 1, "allow": "0", "deny": str(VIEW_CHANNEL)}
+        fake.guild.overwrites[GENERAL] = [deny]  # no CHANNEL_UPDATE sent
+        with pytest.raises(PlatformError, match="View Channel and Read Message History"):
+            await adapter.find_sent(WHERE, KEY, now())
+    refused = [c for c in fake.calls if c.method == "GET" and c.path.endswith("/messages")]
+    assert [c.status for c in refused] == [403]
