@@ -226,7 +226,7 @@ def media_urls(components: list[Json]) -> list[str]:
 
 def validate_message(body: Json, attachment_names: set[str]) -> None:
     """Components V2 rules (components/reference): no content or embeds with the flag,
-    at most 40 components, 4000 characters of text, custom_id <= 100, label <= 80,
+    component ids unique 32-bit integers, at most 40 components, 4000 characters of text, custom_id <= 100, label <= 80,
     Section = 1-3 texts + thumbnail or button, Media Gallery = 1-10 items, every
     attachment:// reference names an attachment of the message."""
     components = body.get("components") or []
@@ -239,6 +239,11 @@ def validate_message(body: Json, attachment_names: set[str]) -> None:
     text = sum(len(c.get("content", "")) for c in all_components if c["type"] == 10)
     if text > 4000:
         raise Invalid(f"{text} characters of text, at most 4000")
+    ids = [c["id"] for c in all_components if "id" in c]
+    if len(ids) != len(set(ids)):
+        raise Invalid("component ids must be unique in a message")
+    if any(not isinstance(i, int) or not 0 <= i < 2**31 for i in ids):
+        raise Invalid("a component id is a 32-bit integer")
     custom_ids = [c["custom_id"] for c in all_components if "custom_id" in c]
     if len(custom_ids) != len(set(custom_ids)):
         raise Invalid("custom_id values must be unique in a message")
