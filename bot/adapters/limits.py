@@ -10,7 +10,9 @@ CONSOLE = PlatformLimits(
 # Discord: a button label is at most 80 characters; Components V2 allows 40 components
 # per message, and a product card (section + its text + its vote button, then the photo's
 # media gallery) takes four: container, header and footer + 4 × 9 cards = 39.
-DISCORD = PlatformLimits(max_options=9, max_label_length=80, edit_interval=2.0)
+# A reused nonce returns the first message for "a few minutes" (Discord API docs): two
+# minutes is well inside that.
+DISCORD = PlatformLimits(max_options=9, max_label_length=80, edit_interval=2.0, resend_window=120.0)
 # Slack: button text at most 75 characters; 50 blocks per message, three per card.
 SLACK = PlatformLimits(max_options=15, max_label_length=75, edit_interval=5.0)
 
