@@ -3,6 +3,7 @@ every problem found (with file:line:col) in one pass."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +27,13 @@ from bot.config.yaml_source import Pos, TreeBuilder, compose
 from bot.core.content import Image
 from bot.errors import ConfigError, ConfigProblem
 
+log = logging.getLogger(__name__)
+
 MAIN_FILE = "bot.yaml"
+# Read no more than this per file: a shop config is a few kilobytes, and PyYAML needs
+# seconds and hundreds of MB for a few MB of text.
+MAX_FILE_MIB = 1
+MAX_FILE_BYTES = MAX_FILE_MIB * 1024 * 1024
 ITEM_FOLDERS = (("polls", "poll"), ("prompts", "prompt"))
 
 
@@ -78,13 +85,30 @@ class LoadedConfig:
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
     """Read, check and return the config at path (a file, or a folder with bot.yaml).
 
-    Raises ConfigError with every problem found; file names in problems are shown the
-    way the caller gave the path (relative stays relative)."""
-    given = Path(path)
+    Raises ConfigError with every problem found, and nothing else whatever the files
+    hold (the SIGHUP reload relies on it); file names in problems are shown the way the
+    caller gave the path (relative stays relative)."""
+    try:
+        return _load(Path(path), env)
+    except ConfigError:
+        raise
+    except Exception as exc:  # a bug of ours must not crash validate or the reload task
+        log.debug("config check failed", exc_info=True)
+        problem = ConfigProblem(str(path), 1, 1, *messages.unexpected(type(exc).__name__))
+        raise ConfigError([problem]) from None
+
+
+def _load(given: Path, env: Mapping[str, str] | None) -> LoadedConfig:
     reader = _Reader(EnvSubstitution(os.environ if env is None else env))
-    if given.is_dir():
+    try:
+        is_dir, is_file = given.is_dir(), given.is_file()
+    except OSError:  # e.g. a folder on the way may not be listed
+        raise ConfigError([ConfigProblem(str(given), 1, 1, *messages.UNREADABLE)]) from None
+    if is_dir and given.suffix in (".yaml", ".yml") and not (given / MAIN_FILE).exists():
+        raise ConfigError([ConfigProblem(str(given), 1, 1, *messages.is_a_folder(given.name))])
+    if is_dir:
         root, data, root_ok = given, *reader.read_folder(given)
-    elif given.is_file():
+    elif is_file:
         root, data, root_ok = given.parent, *reader.read_main(given)
     else:
         raise ConfigError([ConfigProblem(str(given), 1, 1, *messages.FILE_NOT_FOUND)])
@@ -160,6 +184,8 @@ class _Reader:
                 self.problems.append(ConfigProblem(str(file), 1, 1, *messages.EMPTY_CONFIG))
             return {}, False
         data = self.builder.build_root(node, str(file))
+        if data is None and isinstance(node, MappingNode):  # too big: reported already
+            return {}, False
         if not isinstance(data, dict):
             self.problems.append(Pos(str(file), 1, 1).problem(*messages.ROOT_NOT_MAPPING))
             return {}, False
@@ -168,6 +194,8 @@ class _Reader:
     def read_folder(self, folder: Path) -> tuple[dict[object, object], bool]:
         """bot.yaml plus polls/*.yaml and prompts/*.yaml (one item or a list each)."""
         main = folder / MAIN_FILE
+        if main.is_dir():
+            raise ConfigError([ConfigProblem(str(main), 1, 1, *messages.is_a_folder(MAIN_FILE))])
         if not main.is_file():
             raise ConfigError([ConfigProblem(str(main), 1, 1, *messages.NO_BOT_YAML)])
         data, ok = self.read_main(main)
@@ -205,12 +233,21 @@ class _Reader:
         without syntax problems (so None then means: empty)."""
         self.files.append(str(file))
         try:
-            raw = file.read_bytes()
+            with file.open("rb") as stream:  # bounded: /dev/zero or 1 GB never get read
+                raw = stream.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
+                self.problems.append(
+                    ConfigProblem(str(file), 1, 1, *messages.file_too_large(MAX_FILE_MIB))
+                )
+                return None, False
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:  # e.g. saved as Windows-1252: point at the byte
             line = raw.count(b"\n", 0, exc.start) + 1
             column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
             self.problems.append(ConfigProblem(str(file), line, column, *messages.NOT_UTF8))
+            return None, False
+        except IsADirectoryError:
+            self.problems.append(ConfigProblem(str(file), 1, 1, *messages.is_a_folder(file.name)))
             return None, False
         except OSError:
             self.problems.append(ConfigProblem(str(file), 1, 1, *messages.UNREADABLE))

@@ -64,9 +64,34 @@ RECURSIVE_ALIAS: Msg = ("this alias refers to itself", "write the values out ins
 COMPLEX_KEY: Msg = ("a key must be plain text", "write key: value")
 MERGE_KEY: Msg = ("'<<' merge keys are not supported", "write the keys out in full")
 TOO_BIG: Msg = (
-    "the file expands to too many values (aliases nested too deep)",
-    "write the values out instead of repeating aliases",
+    "the file holds too many values (over 200,000, counting what aliases repeat)",
+    "a shop config is far smaller: remove repeated aliases or split the file",
 )
+
+
+def unexpected(kind: str) -> Msg:
+    return (
+        f"the config could not be checked ({kind})",
+        "this is a bug in engagebot: please report it with the file; run with -v for details",
+    )
+
+
+TOO_DEEP: Msg = (
+    "values are nested more than 64 levels deep",
+    "a config needs only a few levels: check for unbalanced [ or {",
+)
+
+
+def file_too_large(limit_mib: int) -> Msg:
+    return (
+        f"the file is larger than {limit_mib} MiB",
+        "a shop config is a few kilobytes: check that this is the right file",
+    )
+
+
+def is_a_folder(name: str) -> Msg:
+    return (f"{name} is a folder, not a file", f"{name} must be a YAML file")
+
 
 _SYNTAX: tuple[tuple[str, Msg], ...] = (
     (
@@ -372,6 +397,33 @@ def image_not_file(ref: str) -> Msg:
     return (f"image '{ref}' is not a file", "name an image file such as images/item.png")
 
 
+def image_outside(ref: str) -> Msg:
+    return (
+        f"image '{ref}' is outside the config folder",
+        "keep images in the folder that holds the config (e.g. images/item.png); "
+        "symbolic links must point inside it too",
+    )
+
+
+def image_not_image(ref: str) -> Msg:
+    return (
+        f"'{ref}' is not a PNG, JPEG, GIF or WebP image",
+        "export it as .png or .jpg; the file's contents are checked, not its name",
+    )
+
+
+def image_too_large(ref: str, size_mib: float, limit_mib: float, platform: str) -> Msg:
+    name = PLATFORM_NAMES.get(platform, platform)
+    return (
+        f"image '{ref}' is {size_mib:.1f} MiB; {name} accepts at most {limit_mib:g} MiB",
+        "make it smaller (e.g. 1600 px wide, JPEG quality 85)",
+    )
+
+
+def image_unreadable(ref: str) -> Msg:
+    return (f"image '{ref}' cannot be read", "check that the bot may read this file")
+
+
 def too_many_options(count: int, platform: str, limit: int) -> Msg:
     name = PLATFORM_NAMES.get(platform, platform)
     return (
@@ -402,8 +454,10 @@ NO_PLATFORM: Msg = (
 )
 
 
-def bad_platform_id(platform: str, value: str) -> str:
-    return f"{value!r} is not a {platform.capitalize()} id"
+def bad_platform_id(platform: str, value: str | None) -> str:
+    """value is None when it came from the environment: never echo it."""
+    what = repr(value) if value is not None else "this value (from the environment)"
+    return f"{what} is not a {platform.capitalize()} id"
 
 
 BAD_DATABASE: Msg = (
