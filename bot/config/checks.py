@@ -10,12 +10,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.adapters.limits import LIMITS
+from bot.adapters.limits import LIMITS, MAX_IMAGE_BYTES, MIB
 from bot.config import messages
 from bot.config.env import may_echo
 from bot.config.schema import ChannelConfig, PlatformsConfig
 from bot.config.validate import Sections
 from bot.config.yaml_source import Pos, SourceMap, YPath, lookup
+from bot.core.media import Fault, inspect
 from bot.errors import ConfigProblem
 
 PLATFORM_ORDER = ("console", "discord", "slack")
@@ -74,10 +75,20 @@ def image_fields(data: object) -> Iterable[tuple[YPath, dict[object, object]]]:
                     yield (section, i, items, j, "image"), child
 
 
-def resolve_images(data: object, smap: SourceMap) -> list[ConfigProblem]:
+def image_limit(enabled: tuple[str, ...] | None) -> tuple[int, str]:
+    """The smallest upload limit of the enabled platforms, and whose it is."""
+    platforms = enabled or tuple(MAX_IMAGE_BYTES)
+    return min((MAX_IMAGE_BYTES[p], p) for p in platforms)
+
+
+def resolve_images(
+    data: object, smap: SourceMap, root: Path, limit: tuple[int, str]
+) -> list[ConfigProblem]:
     """Checks each image and rewrites local paths to absolute ones, relative to the
-    file that names them (a poll in polls/x.yaml finds polls/images/...)."""
+    file that names them (a poll in polls/x.yaml finds polls/images/...). A local image
+    must stay inside root (links followed), be an image by its bytes, and fit limit."""
     problems: list[ConfigProblem] = []
+    max_bytes = limit[0]
     for path, holder in list(image_fields(data)):
         ref = holder["image"]
         if not isinstance(ref, str) or not ref.strip():
@@ -92,12 +103,24 @@ def resolve_images(data: object, smap: SourceMap) -> list[ConfigProblem]:
                 problems.append(pos.problem(*messages.image_scheme(scheme)))
             continue
         full = Path(os.path.abspath(Path(pos.file).parent / ref))
-        if not full.exists():
-            problems.append(pos.problem(*messages.image_missing(shown)))
-        elif not full.is_file():
-            problems.append(pos.problem(*messages.image_not_file(shown)))
+        fault, size = inspect(full, root, max_bytes)
+        if fault is not None:
+            problems.append(pos.problem(*_image_fault(fault, shown, size, limit)))
         holder["image"] = str(full)
     return problems
+
+
+def _image_fault(fault: Fault, shown: str, size: int, limit: tuple[int, str]) -> messages.Msg:
+    if fault is Fault.TOO_LARGE:
+        return messages.image_too_large(shown, size / MIB, limit[0] / MIB, limit[1])
+    explain = {
+        Fault.MISSING: messages.image_missing,
+        Fault.OUTSIDE: messages.image_outside,
+        Fault.NOT_FILE: messages.image_not_file,
+        Fault.NOT_IMAGE: messages.image_not_image,
+        Fault.UNREADABLE: messages.image_unreadable,
+    }
+    return explain[fault](shown)
 
 
 def check_config(

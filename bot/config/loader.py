@@ -18,6 +18,7 @@ from bot.config.checks import (
     channel_maps_to,
     check_config,
     enabled_platforms_raw,
+    image_limit,
     resolve_images,
 )
 from bot.config.env import EnvSubstitution, check_secrets
@@ -79,7 +80,8 @@ class LoadedConfig:
         base = relative_to or self.root
         if base.is_file():
             base = base.parent
-        return Image(path=Path(os.path.abspath(base / ref)))
+        # The root goes along so the adapters can check the file again before upload.
+        return Image(path=Path(os.path.abspath(base / ref)), root=self.root)
 
 
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
@@ -117,7 +119,7 @@ def _load(given: Path, env: Mapping[str, str] | None) -> LoadedConfig:
     _normalize(data)
     enabled = enabled_platforms_raw(data) if root_ok else None
     problems += check_secrets(data, reader.env.unset, smap, enabled or ())
-    problems += resolve_images(data, smap)
+    problems += resolve_images(data, smap, Path(os.path.abspath(root)), image_limit(enabled))
     sections, found = validate_sections(data, smap, partial=not root_ok)
     problems += found
     problems += check_config(data, sections, smap, enabled)

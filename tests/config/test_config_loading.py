@@ -47,7 +47,7 @@ def test_example_config_loads() -> None:
     assert poll is not None and poll.duration == timedelta(days=7)
     assert [o.id for o in poll.options] == ["aero", "urban", "trail"]
     assert config.image(poll.options[0].image) == Image(
-        path=REPO / "config" / "images" / "aerolite.png"
+        path=REPO / "config" / "images" / "aerolite.png", root=REPO / "config"
     )
     prompt = config.settings.prompts[0]
     assert prompt.at == "10:00" and prompt.days == ["mon", "tue", "wed", "thu", "fri"]
@@ -150,7 +150,8 @@ def test_enabled_platforms(tmp_path: Path, platforms: str, expected: tuple[str, 
 def test_directory_layout(tmp_path: Path) -> None:
     shop = tmp_path / "shop"
     write(shop / "bot.yaml", MINIMAL.replace("Which helmet?", "Inline poll"))
-    write(shop / "polls" / "images" / "glove.png", "png")
+    (shop / "polls" / "images").mkdir(parents=True)
+    (shop / "polls" / "images" / "glove.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
     write(
         shop / "polls" / "b-gloves.yaml",
         """\
@@ -198,11 +199,13 @@ def test_directory_layout(tmp_path: Path) -> None:
     gloves = config.poll("gloves")
     assert gloves is not None
     assert config.image(gloves.options[0].image) == Image(
-        path=shop / "polls" / "images" / "glove.png"
+        path=shop / "polls" / "images" / "glove.png", root=shop
     )
     assert config.image(gloves.options[1].image) == Image(url="https://cdn.example/summer.png")
     assert config.image(None) is None
-    assert config.image("x.png", relative_to=shop / "polls") == Image(path=shop / "polls" / "x.png")
+    assert config.image("x.png", relative_to=shop / "polls") == Image(
+        path=shop / "polls" / "x.png", root=shop
+    )
     prompt = config.prompt("daily")
     assert prompt is not None and config.prompt_zone(prompt) == ZoneInfo("America/New_York")
     assert config.poll("nope") is None
