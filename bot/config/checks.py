@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from bot.adapters.limits import LIMITS, MAX_IMAGE_BYTES, MIB
 from bot.config import messages
-from bot.config.env import may_echo
+from bot.config.env import check_token_shapes, may_echo
 from bot.config.schema import ChannelConfig, PlatformsConfig
 from bot.config.validate import Sections
 from bot.config.yaml_source import Pos, SourceMap, YPath, lookup
@@ -131,6 +131,9 @@ def check_config(
     problems = _duplicate_ids(data, smap)
     problems += _times(sections, smap)
     problems += _channels(data, sections, smap, enabled)
+    if enabled is not None:
+        problems += _endpoints(data, smap, enabled)
+        problems += check_token_shapes(data, smap, enabled)
     if enabled is not None and sections.platforms is not None:
         problems += _platform_rules(sections.platforms, smap, enabled)
         problems += _platform_ids(sections, smap, enabled)
@@ -143,6 +146,10 @@ def check_config(
 _ID_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "discord": (re.compile(r"^\d+$"), 'a Discord id is a number, e.g. "234567890123456789"'),
     "slack": (re.compile(r"^[CDGUW][A-Z0-9]+$"), "a Slack id looks like C0123ABCD or U0123ABCD"),
+    "slack group": (
+        re.compile(r"^S[A-Z0-9]+$"),
+        "a Slack user group id looks like S0123ABCD (from the group's URL)",
+    ),
 }
 
 
@@ -162,6 +169,8 @@ def _platform_ids(
     if slack is not None and "slack" in enabled:
         for i, value in enumerate(slack.staff_users):
             found.append(("slack", value, ("platforms", "slack", "staff_users", i)))
+        for i, value in enumerate(slack.staff_groups):
+            found.append(("slack group", value, ("platforms", "slack", "staff_groups", i)))
     for name, channel in (sections.channels or {}).items():
         for platform in ("discord", "slack"):
             value = getattr(channel, platform)
@@ -171,9 +180,41 @@ def _platform_ids(
     for platform, value, path in found:
         shape, hint = _ID_SHAPES[platform]
         if not shape.match(value):
+            shown = value if may_echo(path, smap) else None
             problems.append(
-                smap.value(path).problem(messages.bad_platform_id(platform, value), hint)
+                smap.value(path).problem(messages.bad_platform_id(platform, shown), hint)
             )
+    return problems
+
+
+# Where the adapters connect or listen; a wrong value would only fail at run time, in
+# an error that might quote it (and it may have come from the environment).
+_ENDPOINTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("discord", "api_base_url"): ("https", "http"),
+    ("discord", "gateway_url"): ("wss", "ws"),
+    ("slack", "api_base_url"): ("https", "http"),
+}
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]+)$")
+_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+
+
+def _endpoints(data: object, smap: SourceMap, enabled: tuple[str, ...]) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    for (platform, key), schemes in _ENDPOINTS.items():
+        path = ("platforms", platform, key)
+        value = lookup(data, path)
+        if platform not in enabled or not isinstance(value, str):
+            continue
+        parts = urlsplit(value.strip())
+        if parts.scheme not in schemes or not parts.hostname or parts.username is not None:
+            shown = value if may_echo(path, smap) else None
+            problems.append(smap.value(path).problem(*messages.bad_endpoint(key, shown, schemes)))
+    for key, shape in (("host", _HOST), ("path", _PATH)):
+        path = ("platforms", "slack", key)
+        value = lookup(data, path)
+        if "slack" in enabled and isinstance(value, str) and not shape.match(value):
+            shown = value if may_echo(path, smap) else None
+            problems.append(smap.value(path).problem(*messages.bad_listen(key, shown)))
     return problems
 
 
@@ -279,7 +320,9 @@ def _channels(
         pos = smap.value(path)
         if config is None and name in sections.broken_channels:
             continue  # the channel's own problems are reported
-        if config is None:
+        if config is None and not may_echo(path, smap):
+            problems.append(pos.problem(*messages.unknown_channel(None, None, defined)))
+        elif config is None:
             close = difflib.get_close_matches(name, list(defined), n=1, cutoff=0.6)
             problems.append(
                 pos.problem(*messages.unknown_channel(name, close[0] if close else None, defined))

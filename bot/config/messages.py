@@ -356,8 +356,15 @@ def not_after(later: str, earlier: str) -> Msg:
     )
 
 
-def unknown_channel(name: str, suggestion: str | None, defined: Iterable[str]) -> Msg:
+def unknown_channel(name: str | None, suggestion: str | None, defined: Iterable[str]) -> Msg:
+    """name is None when it came from the environment: never echoed."""
     names = sorted(defined)
+    if name is None:
+        listed = ", ".join(names) or "none yet"
+        return (
+            "unknown channel (the name comes from the environment)",
+            f"channels defined under channels: {listed}",
+        )
     if suggestion:
         return (f"unknown channel '{name}'", f"did you mean '{suggestion}'?")
     if names:
@@ -452,6 +459,51 @@ NO_PLATFORM: Msg = (
     "no platform is enabled",
     "remove enabled: false from platforms: console:, or enable discord or slack",
 )
+
+
+def bad_discord_token(bot_prefix: bool) -> Msg:
+    if bot_prefix:
+        return (
+            "platforms.discord.token starts with 'Bot '",
+            "set DISCORD_TOKEN to the token alone; engagebot adds 'Bot ' itself",
+        )
+    return (
+        "platforms.discord.token does not look like a Discord bot token",
+        "copy it again from the Developer Portal: your app > Bot > Reset Token "
+        "(three parts separated by dots)",
+    )
+
+
+def bad_slack_token(key: str, wanted: str, found: tuple[str, str] | None, swap: bool) -> Msg:
+    """found: (prefix, what it is) the value starts with, e.g. ("xapp-", "an app-level
+    token"); the value itself is never shown. swap: the other key wants this one."""
+    where = f"platforms.slack.{key}"
+    what = f"looks like {found[1]} ({found[0]}…)" if found else f"does not start with {wanted}"
+    other = "app_token" if key == "bot_token" else "bot_token"
+    if swap:
+        return (f"{where} {what}", f"swap the values of {key} and {other}")
+    source = (
+        "OAuth & Permissions > Bot User OAuth Token"
+        if key == "bot_token"
+        else "Basic Information > App-Level Tokens (scope connections:write)"
+    )
+    return (f"{where} {what}", f"use the {wanted}… token from your Slack app's {source}")
+
+
+def bad_endpoint(key: str, value: str | None, schemes: tuple[str, ...]) -> Msg:
+    """value is None when it came from the environment: never echoed."""
+    what = f"'{value}'" if value is not None else "this value (from the environment)"
+    return (
+        f"{key}: {what} is not a {' or '.join(s + '://' for s in schemes)} address",
+        f"write e.g. {key}: {schemes[0]}://proxy.example.com (no user name or password in it), "
+        "or remove the line to use the platform's own",
+    )
+
+
+def bad_listen(key: str, value: str | None) -> Msg:
+    what = f"'{value}'" if value is not None else "this value (from the environment)"
+    example = "host: 0.0.0.0" if key == "host" else "path: /slack/events"
+    return (f"{key}: {what} is not a valid {key}", f"write e.g. {example}")
 
 
 def bad_platform_id(platform: str, value: str | None) -> str:

@@ -174,7 +174,7 @@ def test_run_exits_cleanly_when_a_platform_refuses_at_start(write_config: WriteC
           community: {discord: "234567890123456789"}
         """
     )
-    secret = "MTIzNDU2.secret-token-value"
+    secret = "MTIzNDU2.c2VjcmV0.secret-token-value"
     done = engagebot("run", "-c", str(path), env={"DISCORD_TOKEN": secret})  # hangs = timeout
     assert done.returncode == 1
     assert done.stderr.startswith("error: could not log in to Discord")

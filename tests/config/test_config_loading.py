@@ -13,6 +13,7 @@ import pytest
 from bot.config import default_config_path, json_schema, load_config
 from bot.core.content import Image
 from bot.errors import ConfigError
+from tests.config.tokens import DISCORD_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -92,7 +93,7 @@ def test_numbers_where_text_is_expected(tmp_path: Path) -> None:
         )
         + MINIMAL.split("channels:\n  community: {}\n")[1]
     )
-    config = load_config(write(tmp_path / "bot.yaml", text), env={"DISCORD_TOKEN": "t"})
+    config = load_config(write(tmp_path / "bot.yaml", text), env={"DISCORD_TOKEN": DISCORD_TOKEN})
     assert config.settings.store.name == "2026"
     assert config.channel_id("community", "discord") == "123456789012345678"
     assert config.settings.platforms.discord is not None
@@ -109,12 +110,12 @@ def test_env_substitution(tmp_path: Path) -> None:
             token: ${DISCORD_TOKEN}
         """
     )
-    env = {"DISCORD_TOKEN": "secret-token", "CURRENCY": "EUR"}
+    env = {"DISCORD_TOKEN": DISCORD_TOKEN, "CURRENCY": "EUR"}
     config = load_config(write(tmp_path / "bot.yaml", text), env=env)
     assert config.enabled_platforms == ("discord",)
     discord = config.settings.platforms.discord
-    assert discord is not None and discord.token.get_secret_value() == "secret-token"
-    assert "secret-token" not in repr(config.settings)
+    assert discord is not None and discord.token.get_secret_value() == DISCORD_TOKEN
+    assert DISCORD_TOKEN not in repr(config.settings)
     assert config.settings.store.currency == "EUR"
     assert config.settings.polls[0].question == "Which helmet, ${NAME}?"
 
@@ -134,7 +135,7 @@ def test_disabled_platform_may_leave_its_variable_unset(tmp_path: Path) -> None:
         ("  console: {enabled: false}\n  discord: {token: '${T}'}\n", ("discord",)),
         ("  discord: {token: '${T}', enabled: false}\n", ("console",)),
         (
-            "  slack: {bot_token: '${T}', app_token: '${T}'}\n  discord: {token: '${T}'}\n",
+            "  slack: {bot_token: '${B}', app_token: '${A}'}\n  discord: {token: '${T}'}\n",
             ("discord", "slack"),
         ),
     ],
@@ -142,7 +143,8 @@ def test_disabled_platform_may_leave_its_variable_unset(tmp_path: Path) -> None:
 def test_enabled_platforms(tmp_path: Path, platforms: str, expected: tuple[str, ...]) -> None:
     text = MINIMAL.replace("community: {}", "community: {discord: '1', slack: C1}")
     config = load_config(
-        write(tmp_path / "bot.yaml", text + "platforms:\n" + platforms), env={"T": "x"}
+        write(tmp_path / "bot.yaml", text + "platforms:\n" + platforms),
+        env={"T": DISCORD_TOKEN, "B": "xoxb-1-2-b", "A": "xapp-1-A1-2-a"},
     )
     assert config.enabled_platforms == expected
 
