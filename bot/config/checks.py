@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from bot.adapters.limits import LIMITS, MAX_IMAGE_BYTES, MIB
 from bot.config import messages
+from bot.config.crossfield import cross_field_problems
 from bot.config.env import check_token_shapes, may_echo
 from bot.config.schema import ChannelConfig, PlatformsConfig
 from bot.config.validate import Sections
@@ -129,7 +130,7 @@ def check_config(
     """Ids and channel names are checked on the raw data, so they are checked even in a
     poll that has other problems; the rest needs validated sections."""
     problems = _duplicate_ids(data, smap)
-    problems += _times(sections, smap)
+    problems += cross_field_problems(data, smap)
     problems += _channels(data, sections, smap, enabled)
     if enabled is not None:
         problems += _endpoints(data, smap, enabled)
@@ -138,7 +139,7 @@ def check_config(
         problems += _platform_rules(sections.platforms, smap, enabled)
         problems += _platform_ids(sections, smap, enabled)
         if sections.channels is not None:
-            problems += _limits(sections, smap, enabled)
+            problems += _limits(data, sections, smap, enabled)
     return problems
 
 
@@ -287,19 +288,6 @@ def _duplicate_ids(data: object, smap: SourceMap) -> list[ConfigProblem]:
     return problems
 
 
-def _times(sections: Sections, smap: SourceMap) -> list[ConfigProblem]:
-    problems: list[ConfigProblem] = []
-    for i, poll in sections.polls:
-        if poll.opens and poll.closes and poll.closes <= poll.opens:
-            pos = smap.value(("polls", i, "closes"))
-            problems.append(pos.problem(*messages.not_after("closes", "opens")))
-    for i, prompt in sections.prompts:
-        if prompt.start and prompt.end and prompt.end <= prompt.start:
-            pos = smap.value(("prompts", i, "end"))
-            problems.append(pos.problem(*messages.not_after("end", "start")))
-    return problems
-
-
 def _references(data: object) -> Iterable[tuple[str, YPath]]:
     """Every channel name a poll or prompt posts to, with its path."""
     for section in ("polls", "prompts"):
@@ -335,30 +323,35 @@ def _channels(
     return problems
 
 
-def _limits(sections: Sections, smap: SourceMap, enabled: tuple[str, ...]) -> list[ConfigProblem]:
-    """Option count and label length for every enabled platform a poll is posted on."""
+def _limits(
+    data: object, sections: Sections, smap: SourceMap, enabled: tuple[str, ...]
+) -> list[ConfigProblem]:
+    """Option count and label length for every enabled platform a poll is posted on;
+    read from the raw data, so a poll with other problems is checked too."""
     channels = sections.channels or {}
     problems: list[ConfigProblem] = []
-    for i, poll in sections.polls:
+    for i, poll in _entries(data, "polls"):
+        names = [name for name, _ in _names(poll.get("channels"), ())]
+        options = poll.get("options")
+        if not isinstance(options, list):
+            continue
         platforms = [
             p
             for p in enabled
-            if any(
-                name in channels and channel_maps_to(name, channels[name], p)
-                for name in poll.channels
-            )
+            if any(name in channels and channel_maps_to(name, channels[name], p) for name in names)
         ]
         for platform in platforms:
             limits = LIMITS[platform]
-            if len(poll.options) > limits.max_options:
+            if len(options) > limits.max_options:
                 pos = smap.key(("polls", i, "options"))
-                message = messages.too_many_options(len(poll.options), platform, limits.max_options)
+                message = messages.too_many_options(len(options), platform, limits.max_options)
                 problems.append(pos.problem(*message))
-            for j, option in enumerate(poll.options):
-                if len(option.label) > limits.max_label_length:
-                    pos = smap.value(("polls", i, "options", j, "label"))
-                    message = messages.label_too_long(
-                        len(option.label), platform, limits.max_label_length
-                    )
-                    problems.append(pos.problem(*message))
+            for j, option in enumerate(options):
+                label = option.get("label") if isinstance(option, Mapping) else None
+                if isinstance(label, str | int | float) and not isinstance(label, bool):
+                    length = len(str(label))
+                    if length > limits.max_label_length:
+                        pos = smap.value(("polls", i, "options", j, "label"))
+                        message = messages.label_too_long(length, platform, limits.max_label_length)
+                        problems.append(pos.problem(*message))
     return problems

@@ -53,7 +53,7 @@ TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 _LOCAL_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
-def _parse_local_datetime(value: object) -> object:
+def parse_local_datetime(value: object) -> object:
     """'2026-03-01 09:00' (store-local, no offset) -> naive datetime."""
     if isinstance(value, datetime):
         return value
@@ -82,7 +82,7 @@ def _parse_local_datetime(value: object) -> object:
 # The JSON Schema says what merchants write, not the ISO format pydantic would expect.
 LocalDateTime = Annotated[
     datetime,
-    BeforeValidator(_parse_local_datetime),
+    BeforeValidator(parse_local_datetime),
     WithJsonSchema(
         {"type": "string", "pattern": _LOCAL_TIME.pattern, "examples": ["2026-03-01 09:00"]}
     ),

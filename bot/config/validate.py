@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.config import messages
+from bot.config.crossfield import MODEL_RULES
 from bot.config.env import may_echo
 from bot.config.schema import (
     ChannelConfig,
@@ -233,7 +234,10 @@ def _validate(
     try:
         return adapter.validate_python(value)
     except ValidationError as exc:
-        problems.extend(explain(err, prefix, data, smap) for err in exc.errors())
+        # Rules between keys are checked on the raw data (crossfield.py), even when
+        # another key is wrong; here they would show only when every key is right.
+        errors = [err for err in exc.errors() if err["type"] not in MODEL_RULES]
+        problems.extend(explain(err, prefix, data, smap) for err in errors)
         return None
 
 
@@ -315,7 +319,8 @@ def _wrong_type(kind: str, raw: object, path: YPath, smap: SourceMap) -> ConfigP
 def _model_rule(
     kind: str, ctx: Mapping[str, Any], path: YPath, value: str | None, smap: SourceMap
 ) -> ConfigProblem | None:
-    """Rules from schema.py's validators, each placed on the key it is about."""
+    """Rules from schema.py's field validators, each placed on the key it is about
+    (rules between keys are crossfield.py's)."""
     pos = smap.value(path)
     if kind == "time_zone":
         return pos.problem(*messages.bad_time_zone(value, _zone_suggestion(value)))
@@ -327,29 +332,6 @@ def _model_rule(
         return pos.problem(*messages.bad_duration(value))
     if kind == "time_of_day":
         return pos.problem(*messages.bad_time_of_day(value))
-    if kind == "closes_and_duration":
-        return smap.key((*path, "duration")).problem(*messages.CLOSES_AND_DURATION)
-    if kind == "max_choices_over_options":
-        return smap.value((*path, "max_choices")).problem(
-            *messages.max_choices_over_options(ctx.get("max_choices"), ctx.get("options"))
-        )
-    if kind == "leaning_over_confidence":
-        return smap.value((*path, "leaning_confidence")).problem(
-            *messages.leaning_over_confidence(ctx.get("leaning"), ctx.get("confidence"))
-        )
-    if kind == "cron_and_at":
-        return smap.key((*path, "cron")).problem(*messages.CRON_AND_AT)
-    if kind == "no_schedule":
-        return smap.value(path).problem(*messages.NO_SCHEDULE)
-    if kind in ("bad_cron", "cron_never", "cron_twice_a_day"):
-        cron = (*path, "cron")
-        shown = str(ctx.get("cron")) if may_echo(cron, smap) else None
-        explain = {
-            "bad_cron": messages.bad_cron,
-            "cron_never": messages.cron_never,
-            "cron_twice_a_day": messages.cron_twice_a_day,
-        }[kind]
-        return smap.value(cron).problem(*explain(shown))
     return None
 
 
