@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from bot.adapters.limits import LIMITS, MAX_IMAGE_BYTES, MIB
 from bot.config import messages
 from bot.config.crossfield import cross_field_problems
-from bot.config.env import check_token_shapes, may_echo
+from bot.config.env import TOKEN_PLATFORMS, UnsetVariable, check_token_shapes, may_echo
 from bot.config.schema import ChannelConfig, PlatformsConfig
 from bot.config.validate import Sections
 from bot.config.yaml_source import Pos, SourceMap, YPath, lookup
@@ -23,15 +23,37 @@ from bot.errors import ConfigProblem
 PLATFORM_ORDER = ("console", "discord", "slack")
 
 
-def enabled_platforms(platforms: PlatformsConfig) -> tuple[str, ...]:
-    """The enabled platforms of a validated config, in PLATFORM_ORDER."""
-    blocks = {name: getattr(platforms, name) for name in PLATFORM_ORDER}
-    return _decide({name: None if b is None else b.enabled for name, b in blocks.items()})
+def skipped_platforms(data: object, unset: Iterable[UnsetVariable]) -> dict[str, list[str]]:
+    """Platforms to leave out because a secret they need is not in the environment,
+    with those variables: a block copied from the full example, for a platform the shop
+    does not use yet. Not when the block says enabled: true (then it is an error), nor
+    when nothing else would run (then the missing secret is the problem to report)."""
+    switches = _switches(data)
+    if switches is None:
+        return {}
+    missing: dict[str, list[str]] = {}
+    for var in unset:
+        if var.path[:1] == ("platforms",) and len(var.path) == 3:
+            platform, key = str(var.path[1]), str(var.path[2])
+            block = lookup(data, ("platforms", platform))
+            explicit = isinstance(block, Mapping) and block.get("enabled") is True
+            if switches.get(platform) and not explicit and key in _needed(block, platform):
+                missing.setdefault(platform, []).append(var.name)
+    rest = _decide({**switches, **{name: False for name in missing}})
+    runs_something = any(p in rest for p in TOKEN_PLATFORMS) or switches["console"] is True
+    return missing if runs_something else {}
 
 
-def enabled_platforms_raw(data: object) -> tuple[str, ...] | None:
-    """The same rule on raw data, so it is known even when a block has problems
-    (None when platforms: itself is not a mapping)."""
+def _needed(block: object, platform: str) -> tuple[str, ...]:
+    """The secret keys a platform cannot start without."""
+    if platform == "discord":
+        return ("token",)
+    mode = block.get("mode", "socket") if isinstance(block, Mapping) else "socket"
+    return ("bot_token", "signing_secret" if mode == "http" else "app_token")
+
+
+def _switches(data: object) -> dict[str, bool | None] | None:
+    """None = no block, else its enabled flag, per platform."""
     raw = data.get("platforms", {}) if isinstance(data, Mapping) else None
     if not isinstance(raw, Mapping):
         return None
@@ -41,7 +63,15 @@ def enabled_platforms_raw(data: object) -> tuple[str, ...] | None:
         flag = block.get("enabled", True) if isinstance(block, Mapping) else True
         off = flag is False or str(flag).strip().lower() in ("false", "no", "off", "0")
         switches[name] = None if name not in raw else not off
-    return _decide(switches)
+    return switches
+
+
+def decide_platforms(data: object, skipped: Mapping[str, object]) -> tuple[str, ...] | None:
+    """The platforms that will run: enabled ones, less those skipped."""
+    switches = _switches(data)
+    if switches is None:
+        return None
+    return _decide({**switches, **{name: False for name in skipped}})
 
 
 def _decide(switches: Mapping[str, bool | None]) -> tuple[str, ...]:

@@ -17,9 +17,10 @@ from bot.config import messages
 from bot.config.checks import (
     channel_maps_to,
     check_config,
-    enabled_platforms_raw,
+    decide_platforms,
     image_limit,
     resolve_images,
+    skipped_platforms,
 )
 from bot.config.env import EnvSubstitution, check_secrets
 from bot.config.schema import PollConfig, PromptConfig, Settings
@@ -47,6 +48,13 @@ class LoadedConfig:
     sources: tuple[Path, ...]  # absolute paths of every file read
     enabled_platforms: tuple[str, ...]  # in order console, discord, slack
     database_url: str  # relative sqlite paths already resolved against root
+    # Platforms left out because secrets they need are not set: (platform, variables).
+    skipped_platforms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def notices(self) -> list[str]:
+        """One line per skipped platform, for validate and run to show."""
+        return [messages.platform_skipped(name, names) for name, names in self.skipped_platforms]
 
     @property
     def zone(self) -> ZoneInfo:
@@ -117,7 +125,8 @@ def _load(given: Path, env: Mapping[str, str] | None) -> LoadedConfig:
     smap = reader.builder.smap
     problems = reader.problems + reader.builder.problems + reader.env.problems
     _normalize(data)
-    enabled = enabled_platforms_raw(data) if root_ok else None
+    skipped = skipped_platforms(data, reader.env.unset) if root_ok else {}
+    enabled = decide_platforms(data, skipped) if root_ok else None
     problems += check_secrets(data, reader.env.unset, smap, enabled or ())
     problems += resolve_images(data, smap, Path(os.path.abspath(root)), image_limit(enabled))
     sections, found = validate_sections(data, smap, partial=not root_ok)
@@ -136,6 +145,7 @@ def _load(given: Path, env: Mapping[str, str] | None) -> LoadedConfig:
         sources=tuple(Path(os.path.abspath(f)) for f in reader.files),
         enabled_platforms=enabled,
         database_url=resolve_database_url(settings.database, root),
+        skipped_platforms=tuple((name, tuple(names)) for name, names in skipped.items()),
     )
 
 

@@ -455,6 +455,18 @@ SLACK_SOCKET_NEEDS_APP_TOKEN: Msg = (
     "slack mode socket needs app_token",
     "add app_token: ${SLACK_APP_TOKEN} under platforms: slack:, or set mode: http",
 )
+
+
+def platform_skipped(platform: str, variables: Iterable[str]) -> str:
+    names = list(variables)
+    unset = " and ".join(names) + (" is" if len(names) == 1 else " are") + " not set"
+    return (
+        f"{platform}: skipped, {unset}; set {'it' if len(names) == 1 else 'them'} to run on "
+        f"{PLATFORM_NAMES.get(platform, platform)}, or write enabled: false under "
+        f"platforms: {platform}:"
+    )
+
+
 NO_PLATFORM: Msg = (
     "no platform is enabled",
     "remove enabled: false from platforms: console:, or enable discord or slack",
