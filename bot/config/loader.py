@@ -219,8 +219,13 @@ class _Reader:
                 continue  # validation reports that the section is not a list
             files = (folder / section).glob("*.y*ml")
             for file in sorted(f for f in files if f.suffix in (".yaml", ".yml")):
-                if not file.name.startswith("."):  # editor backups and lock files
-                    self._read_items(file, section, kind, items)
+                if file.name.startswith("."):  # editor backups and lock files
+                    continue
+                if not file.is_file() and not file.is_dir():  # a pipe would block forever
+                    self.files.append(str(file))
+                    self.problems.append(ConfigProblem(str(file), 1, 1, *messages.NOT_REGULAR))
+                    continue
+                self._read_items(file, section, kind, items)
         return data, ok
 
     def _read_items(self, file: Path, section: str, kind: str, items: list[object]) -> None:

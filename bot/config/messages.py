@@ -89,6 +89,12 @@ def file_too_large(limit_mib: int) -> Msg:
     )
 
 
+NOT_REGULAR: Msg = (
+    "this is not a regular file (a pipe, socket or device)",
+    "replace it with a YAML file, or remove it",
+)
+
+
 def is_a_folder(name: str) -> Msg:
     return (f"{name} is a folder, not a file", f"{name} must be a YAML file")
 

@@ -155,6 +155,9 @@ class TreeBuilder:
                 self._report(file, key_node, messages.COMPLEX_KEY)
                 continue
             key = self._plain(key_node, file)
+            if isinstance(key, str) and _CONTROL.search(key):  # never echoed raw
+                self._report(file, key_node, messages.BAD_CHARACTER)
+                key = _CONTROL.sub("", key)
             key_pos = _pos(file, key_node)
             if key == "<<" and key_node.style is None:
                 self._report(file, key_node, messages.MERGE_KEY)

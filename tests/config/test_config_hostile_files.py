@@ -39,6 +39,7 @@ def _unreadable(folder: Path) -> Path:
 CASES: dict[str, tuple[bytes, str]] = {
     "nul": (HEAD + b"channels:\n  a\x00b: {}\n", "4:4: the file contains a control character"),
     "bell": (HEAD.replace(b"Velo", b"Ve\x07lo"), "2:11: the file contains a control character"),
+    "escaped-key": (HEAD + b'"a\\eb": 1\n', "3:1: the file contains a control character"),
     "escaped-nul": (
         HEAD.replace(b"Velo Corner", b'"Ve\\0lo"'),
         "2:9: the file contains a control character",
@@ -114,3 +115,21 @@ async def test_sighup_reload_logs_the_problem_and_keeps_running(
     await _reload(cast(Any, None), lambda: load_config(path, env={}))
     assert any("config not reloaded" in r.getMessage() for r in caplog.records)
     assert EXPECTED[case] in caplog.text
+
+
+def test_a_pipe_or_a_folder_among_the_poll_files_is_reported_not_waited_on(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "bot.yaml").write_bytes(HEAD)
+    (tmp_path / "polls").mkdir()
+    os.mkfifo(tmp_path / "polls" / "a.yaml")  # reading it would block forever
+    (tmp_path / "polls" / "b.yaml").mkdir()
+    result = engagebot("validate", str(tmp_path))
+    assert result.returncode == 2
+    polls = tmp_path / "polls"
+    assert result.stderr.splitlines() == [
+        f"{polls / 'a.yaml'}:1:1: this is not a regular file (a pipe, socket or device) "
+        "(replace it with a YAML file, or remove it)",
+        f"{polls / 'b.yaml'}:1:1: b.yaml is a folder, not a file (b.yaml must be a YAML file)",
+        "2 problems found.",
+    ]
