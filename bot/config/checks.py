@@ -17,7 +17,7 @@ from bot.config.env import TOKEN_PLATFORMS, UnsetVariable, check_token_shapes, m
 from bot.config.schema import ChannelConfig, PlatformsConfig
 from bot.config.validate import Sections
 from bot.config.yaml_source import Pos, SourceMap, YPath, lookup
-from bot.core.media import Fault, inspect
+from bot.core.media import Fault, image_fault
 from bot.errors import ConfigProblem
 
 PLATFORM_ORDER = ("console", "discord", "slack")
@@ -134,14 +134,14 @@ def resolve_images(
                 problems.append(pos.problem(*messages.image_scheme(scheme)))
             continue
         full = Path(os.path.abspath(Path(pos.file).parent / ref))
-        fault, size = inspect(full, root, max_bytes)
+        fault, size = image_fault(full, root, max_bytes)
         if fault is not None:
-            problems.append(pos.problem(*_image_fault(fault, shown, size, limit)))
+            problems.append(pos.problem(*_explain_fault(fault, shown, size, limit)))
         holder["image"] = str(full)
     return problems
 
 
-def _image_fault(fault: Fault, shown: str, size: int, limit: tuple[int, str]) -> messages.Msg:
+def _explain_fault(fault: Fault, shown: str, size: int, limit: tuple[int, str]) -> messages.Msg:
     if fault is Fault.TOO_LARGE:
         return messages.image_too_large(shown, size / MIB, limit[0] / MIB, limit[1])
     explain = {

@@ -41,7 +41,7 @@ def is_image_bytes(head: bytes) -> bool:
     return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
 
 
-def inspect(path: Path, root: Path | None, max_bytes: int) -> tuple[Fault | None, int]:
+def image_fault(path: Path, root: Path | None, max_bytes: int) -> tuple[Fault | None, int]:
     """(None, size) when path may be uploaded, else (the fault, size or 0).
 
     root: the folder the file must stay in once every symbolic link is followed (None
@@ -72,7 +72,7 @@ def uploadable_size(image: Image, max_bytes: int) -> int | None:
     file and fault) if it may not. Adapters call this right before reading the file."""
     if image.path is None:
         return None
-    fault, size = inspect(image.path, image.root, max_bytes)
+    fault, size = image_fault(image.path, image.root, max_bytes)
     if fault is not None:
         _left_out(image.path, fault)
         return None
