@@ -169,8 +169,10 @@ def _validate_main(
         out.store = _validate(_STORE, data["store"], ("store",), data, smap, problems)
     if "database" in data:
         out.database = _validate(_TEXT, data["database"], ("database",), data, smap, problems)
-        from_env = ("database",) in smap.from_env  # an unset variable is reported instead
-        if out.database is not None and not _DATABASE.match(out.database) and not from_env:
+        # An unset variable is reported on its own; a set one is checked like the rest
+        # (the messages never repeat the URL: it may carry a password).
+        unset = "${" in (out.database or "") and ("database",) in smap.from_env
+        if out.database is not None and not _DATABASE.match(out.database) and not unset:
             unsupported = _POSTGRES.match(out.database)
             explain = messages.POSTGRES_NOT_YET if unsupported else messages.BAD_DATABASE
             problems.append(smap.value(("database",)).problem(*explain))
