@@ -298,6 +298,18 @@ def bad_duration(value: str | None) -> Msg:
     return (shown, "write a number and a unit: 30m, 12h, 7d or 2w")
 
 
+def not_finite(label: str) -> Msg:
+    return (f"{label} is too large a number", "write an ordinary number, e.g. 89.00")
+
+
+def duration_too_long(value: str | None) -> Msg:
+    return (_about(value, "is too long"), "a poll lasts at most 3650 days (10 years)")
+
+
+def year_out_of_range(value: str | None) -> Msg:
+    return (_about(value, "is too far away"), "use a year from 1970 to 9000")
+
+
 def bad_time_of_day(value: str | None) -> Msg:
     shown = _about(value, "is not a time of day")
     return (shown, 'write hours:minutes in 24-hour time, e.g. at: "10:00"')

@@ -36,7 +36,11 @@ class Strict(BaseModel):
     and labels like 2026 without quotes."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, coerce_numbers_to_str=True, use_attribute_docstrings=True
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+        use_attribute_docstrings=True,
+        allow_inf_nan=False,  # 1e999 reads as infinity: never a price or a share
     )
 
 
@@ -52,6 +56,7 @@ def _check_timezone(name: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 
+MIN_YEAR, MAX_YEAR = 1970, 9000
 _LOCAL_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
@@ -71,6 +76,8 @@ def parse_local_datetime(value: object) -> object:
             {"value": value},
         )
     year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+    if not MIN_YEAR <= year <= MAX_YEAR:  # far dates overflow date arithmetic later
+        raise PydanticCustomError("year_range", "'{value}' is too far away", {"value": value})
     try:
         return datetime(year, month, day, hour, minute, second)
     except ValueError as exc:
@@ -90,6 +97,8 @@ LocalDateTime = Annotated[
     ),
 ]
 
+# No poll runs for longer than this; far larger values overflow date arithmetic.
+MAX_DURATION = timedelta(days=3650)
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -103,7 +112,13 @@ def _parse_duration(value: object) -> object:
             "duration", "'{value}' is not a duration like 30m, 12h, 7d or 2w", {"value": value}
         )
     amount, unit = int(match.group(1)), match.group(2)
-    return timedelta(**{_DURATION_UNITS[unit]: amount})
+    try:
+        length = timedelta(**{_DURATION_UNITS[unit]: amount})
+    except OverflowError:
+        length = MAX_DURATION * 2
+    if length > MAX_DURATION:
+        raise PydanticCustomError("duration_too_long", "'{value}' is too long", {"value": value})
+    return length
 
 
 Duration = Annotated[

@@ -265,6 +265,8 @@ def explain(err: ErrorDetails, prefix: YPath, data: object, smap: SourceMap) -> 
     raw = err.get("input")
     value = _echo(raw, path, smap)
     pos = smap.value(path)
+    if kind == "finite_number":
+        return pos.problem(*messages.not_finite(label))
     if kind == "string_too_short":
         return pos.problem(*messages.empty_text(label))
     if kind == "string_too_long":
@@ -332,6 +334,10 @@ def _model_rule(
         return pos.problem(*messages.impossible_datetime(value))
     if kind == "duration":
         return pos.problem(*messages.bad_duration(value))
+    if kind == "duration_too_long":
+        return pos.problem(*messages.duration_too_long(value))
+    if kind == "year_range":
+        return pos.problem(*messages.year_out_of_range(value))
     if kind == "time_of_day":
         return pos.problem(*messages.bad_time_of_day(value))
     return None

@@ -133,3 +133,29 @@ def test_a_pipe_or_a_folder_among_the_poll_files_is_reported_not_waited_on(
         f"{polls / 'b.yaml'}:1:1: b.yaml is a folder, not a file (b.yaml must be a YAML file)",
         "2 problems found.",
     ]
+
+
+def test_numbers_and_dates_too_large_to_use_are_positioned_problems(tmp_path: Path) -> None:
+    path = tmp_path / "bot.yaml"
+    path.write_text(
+        "store: {name: Shop}\n"
+        "channels: {c: {}}\n"
+        "polls:\n"
+        "  - id: p\n"
+        "    question: Which?\n"
+        "    channels: [c]\n"
+        "    opens: 9999-12-31 23:00\n"
+        "    duration: 99999999999w\n"
+        "    runoff_duration: 999999999999999999999d\n"
+        "    options: [{id: a, label: A, price: 1e999}, {id: b, label: B}]\n",
+        encoding="utf-8",
+    )
+    result = engagebot("validate", str(path))
+    assert result.returncode == 2
+    assert [line.removeprefix(f"{path}:") for line in result.stderr.splitlines()] == [
+        "7:12: '9999-12-31 23:00' is too far away (use a year from 1970 to 9000)",
+        "8:15: '99999999999w' is too long (a poll lasts at most 3650 days (10 years))",
+        "9:22: '999999999999999999999d' is too long (a poll lasts at most 3650 days (10 years))",
+        "10:40: 'price' is too large a number (write an ordinary number, e.g. 89.00)",
+        "4 problems found.",
+    ]
