@@ -307,6 +307,15 @@ class PromptConfig(Strict):
         return self
 
 
+class WebConfig(Strict):
+    """The dashboard, JSON API, health checks and metrics (one web server)."""
+
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8080, ge=1, le=65535)
+    token: SecretStr | None = None  # ${ENGAGEBOT_WEB_TOKEN}; required off loopback
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+
+
 class Settings(Strict):
     """The whole configuration, as merchants write it."""
 
@@ -316,3 +325,4 @@ class Settings(Strict):
     channels: dict[Identifier, ChannelConfig] = Field(default_factory=dict)
     polls: list[PollConfig] = Field(default_factory=list)
     prompts: list[PromptConfig] = Field(default_factory=list)
+    web: WebConfig | None = None
