@@ -47,11 +47,10 @@ class Pulse:
         event, self._event = self._event, asyncio.Event()
         event.set()
 
-    async def wait(self, seen: int) -> int:
-        """Return once count has moved past `seen`; the new count."""
-        while self.count == seen:
-            await self._event.wait()
-        return self.count
+    @property
+    def event(self) -> asyncio.Event:
+        """Set at the next beat."""
+        return self._event
 
 
 class App:

@@ -32,8 +32,8 @@ from bot.config.schema import (
     QuestionConfig,
     Settings,
     SlackConfig,
-    WebConfig,
     StoreConfig,
+    WebConfig,
 )
 from bot.config.yaml_source import MISSING as _MISSING
 from bot.config.yaml_source import SourceMap, YPath, lookup
