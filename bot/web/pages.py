@@ -75,8 +75,9 @@ def signed_in(page: Page) -> Callable[[web.Request], Awaitable[web.StreamRespons
     return guarded
 
 
-def go(request: web.Request, path: str) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther(request.app[SETTINGS].prefix + path)
+def go(request: web.Request, path: str) -> web.Response:
+    """See other page (a plain response, so cookies can be set on it)."""
+    return web.Response(status=303, headers={"Location": request.app[SETTINGS].prefix + path})
 
 
 def _next(value: str) -> str:
@@ -144,7 +145,7 @@ async def login_with_link(request: web.Request) -> web.StreamResponse:
 
 def _signed_in_response(request: web.Request, target: str) -> web.StreamResponse:
     settings = request.app[SETTINGS]
-    response = web.HTTPSeeOther(settings.prefix + target)
+    response = web.Response(status=303, headers={"Location": settings.prefix + target})
     response.set_cookie(
         SESSION_COOKIE,
         request.app[GATE].open_session(),
@@ -247,7 +248,7 @@ async def _poll_action(request: web.Request, session: Session) -> web.StreamResp
         session.flash = messages.WEB_BAD_CSRF
     else:
         session.flash = await staff_action(request, request.match_info["action"])
-    raise go(request, f"/polls/{poll_id}")
+    return go(request, f"/polls/{poll_id}")
 
 
 async def _poll_image(request: web.Request, session: Session) -> web.StreamResponse:
