@@ -76,7 +76,7 @@ class WebHost:
         self.web[STREAMS] = set()
         self.web.add_routes(pages.routes)
         self.web.add_routes(api.routes)
-        self.web.router.add_static("/static", STATIC, append_version=True)
+        self.web.router.add_static("/static", STATIC, name="static", append_version=True)
         self.web.on_shutdown.append(_end_streams)
         self._runner: web.AppRunner | None = None
         self._port = settings.port

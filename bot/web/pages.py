@@ -23,7 +23,7 @@ from bot.web.api import query_date, staff_action
 from bot.web.auth import SESSION_COOKIE, SESSION_LIFETIME, Session
 from bot.web.guard import CSRF_FIELD, client_of, csrf_ok, session_of
 from bot.web.keys import APP, GATE, SETTINGS
-from bot.web.present import poll_view, votes_over_time, when
+from bot.web.present import poll_view, short_time, votes_over_time, when
 
 routes = web.RouteTableDef()
 
@@ -222,7 +222,7 @@ async def _poll_page(request: web.Request, session: Session) -> web.StreamRespon
         images=images,
         columns=votes_over_time(rows, zone, now),
         latest=list(reversed(rows[-8:])),
-        local_time=lambda iso: when(_parse(iso), zone),
+        local_time=lambda iso: short_time(_parse(iso), zone, now),
         when=lambda moment: when(moment, zone),
         can_open=results.state is PollState.SCHEDULED and content is not None,
         can_close=results.state is not PollState.CLOSED and content is not None,

@@ -49,6 +49,14 @@ def when(moment: datetime | None, zone: ZoneInfo) -> str:
     return human(moment, zone) if moment else "—"
 
 
+def short_time(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """'14:05' today, 'Tue 3 Mar 14:05' otherwise (store time)."""
+    local = moment.astimezone(zone)
+    if local.date() == now.astimezone(zone).date():
+        return f"{local:%H:%M}"
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
 @dataclass(frozen=True)
 class PollView:
     results: PollResults
@@ -58,6 +66,12 @@ class PollView:
     verdict_name: str
     headline: str
     details: tuple[str, ...]  # the verdict in words, participation, per platform, run-off
+
+    @property
+    def sentence(self) -> str:
+        """The verdict in words, without the 'Verdict:' the chat post starts it with."""
+        text = self.details[0].removeprefix("Verdict: ")
+        return text[:1].upper() + text[1:]
 
     @property
     def id(self) -> str:
@@ -118,7 +132,8 @@ def votes_over_time(rows: list[VoteRow], zone: ZoneInfo, now: datetime) -> list[
     counts = Counter(bucket(t) for t in times)
     slots: list[datetime] = []
     slot = bucket(last)
-    while slot >= bucket(first) and len(slots) < 48:  # the newest 48 hours or days
+    # The newest 48 hours or days at most; at least 12, so one busy hour is not a wall.
+    while len(slots) < 48 and (slot >= bucket(first) or len(slots) < 12):
         slots.insert(0, slot)
         slot -= step
     top = max(counts.values())
