@@ -281,7 +281,11 @@ async def poll_json(s: Served) -> dict[str, Any]:
 
 def metric(text: str, name: str) -> float:
     for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{") and line.split(" ")[0] == name:
+        if (
+            line.startswith(name + " ")
+            or line.startswith(name + "{")
+            and line.split(" ")[0] == name
+        ):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 
@@ -355,3 +359,42 @@ def test_web_block_off_loopback_without_token_is_a_config_error(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     config.write_text("store: {name: S}\nplatforms:\n  console: {}\nweb: {}\n", encoding="utf-8")
     assert engagebot("validate", str(config)).returncode == 0
+
+
+async def test_without_a_token_a_one_time_link_signs_in(write_config: WriteConfig) -> None:
+    async with served(write_config(), SystemClock(), token=None) as s:
+        link = s.host.login_link
+        assert link is not None
+        assert link.startswith(f"{s.url}/login/link?code=")
+        assert s.host.greeting() == f"Dashboard: {s.url} — sign in once with {link}"
+        code = link.split("code=")[1]
+        # Opening the link (or a chat preview fetching it) signs nobody in by itself.
+        async with s.http.get(link) as r:
+            assert r.status == 200
+            assert "Set-Cookie" not in r.headers
+            assert 'name="code"' in await r.text()
+        async with s.http.post(
+            s.url + "/login/link", data={"code": code}, allow_redirects=False
+        ) as r:
+            assert (r.status, r.headers["Location"]) == (303, "/")
+        async with s.http.get(s.url + "/", allow_redirects=False) as r:
+            assert r.status == 200
+            assert "Which helmet should we stock?" in await r.text()
+        s.http.cookie_jar.clear()
+        async with s.http.post(
+            s.url + "/login/link", data={"code": code}, allow_redirects=False
+        ) as r:
+            assert r.status == 401  # one time only
+        # No token is configured: no Bearer value opens the API.
+        status, _ = await get_json(s, "/api/polls", Authorization="Bearer ")
+        assert status == 401
+
+
+async def test_stopping_the_host_ends_open_event_streams(write_config: WriteConfig) -> None:
+    async with served(write_config(), SystemClock()) as s:
+        async with s.http.get(s.url + "/api/polls/helmets/events", headers=s.bearer()) as r:
+            assert (await read_event(r.content))[0] == "state"
+            await asyncio.wait_for(s.host.stop(), 5)
+            rest = await asyncio.wait_for(r.content.read(), 5)  # the server ended the stream
+            assert rest.startswith(b"event: tally")
+            assert r.content.at_eof()
