@@ -163,4 +163,7 @@ WEB_SIGNED_OUT = "You are signed out."
 WEB_ACTION_UNKNOWN = "Unknown action: use open or close."
 WEB_GREETING = "Dashboard: {url}"
 WEB_GREETING_LINK = "Dashboard: {url} — sign in once with {link}"
-WEB_CANNOT_LISTEN = "the web host cannot listen on {host}:{port}: {reason}"
+WEB_CANNOT_LISTEN = (
+    "Dashboard not started: cannot listen on {host}:{port} ({reason}); "
+    "choose another port under web: in the config"
+)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,6 @@ from bot import messages
 from bot.config import LoadedConfig
 from bot.config.checks import is_loopback
 from bot.config.schema import WebConfig
-from bot.errors import EngageBotError
 from bot.web import api, pages
 from bot.web.auth import Gate
 from bot.web.guard import error_pages, security_headers
@@ -127,17 +127,23 @@ def web_settings(config: LoadedConfig) -> WebSettings | None:
     return WebSettings.from_config(web_config) if web_config is not None else None
 
 
-async def start_web_host(app: App, settings: WebSettings) -> WebHost:
-    """Build the web host, start serving, and tell whoever started the bot where."""
+async def start_web_host(app: App, settings: WebSettings) -> WebHost | None:
+    """Build the web host, start serving, and tell whoever started the bot where.
+
+    A port already taken does not stop the bot: customers keep voting in chat while the
+    dashboard is missing, and the message (and a failing HEALTHCHECK) say why. None then."""
     host = WebHost(app, settings)
     try:
         await host.start()
     except OSError as error:
-        raise EngageBotError(
-            messages.WEB_CANNOT_LISTEN.format(
-                host=settings.host, port=settings.port, reason=error.strerror or error
-            )
-        ) from None
+        await host.stop()
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        line = messages.WEB_CANNOT_LISTEN.format(
+            host=settings.host, port=settings.port, reason=reason.lower()
+        )
+        log.error("%s", line)
+        print(line, file=sys.stderr, flush=True)
+        return None
     print(host.greeting(), file=sys.stderr, flush=True)
     return host
 

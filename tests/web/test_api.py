@@ -18,6 +18,7 @@ from bot.clock import FakeClock, SystemClock
 from bot.core.actions import encode_vote
 from bot.core.content import ResultsMessage
 from bot.web import auth
+from bot.web.host import WebSettings, start_web_host
 from tests.cli_runner import engagebot
 from tests.conftest import WriteConfig
 from tests.fakes import Replies, click
@@ -251,28 +252,30 @@ async def test_events_stream_tally_changes_coalesced_and_state_changes(
     write_config: WriteConfig,
 ) -> None:
     clock = FakeClock(START)
-    async with served(write_config(), clock) as s:
-        async with s.http.get(s.url + "/api/polls/helmets/events", headers=s.bearer()) as r:
-            assert r.headers["Content-Type"] == "text/event-stream"
-            assert await read_event(r.content) == ("state", await poll_json(s))
-            name, first = await read_event(r.content)
-            assert (name, first["total_votes"]) == ("tally", 0)
-            # Three votes within the same second: one event, with all three.
-            await vote(s, "ann", AERO)
-            await vote(s, "bob", URBAN)
-            await vote(s, "cy", AERO)
-            await clock.advance(timedelta(seconds=1))
-            name, tally = await read_event(r.content)
-            assert name == "tally"
-            assert tally == await poll_json(s)
-            assert [o["votes"] for o in tally["options"]] == [2, 1, 0]
-            # A vote that changes nothing sends nothing; the close sends state and tally.
-            await vote(s, "ann", AERO)
-            await clock.advance(timedelta(seconds=1))
-            await s.app.polls.close("helmets", by="test")
-            await s.app.reconcile()
-            name, state = await read_event(r.content)
-            assert (name, state["state"]) == ("state", "closed")
+    async with (
+        served(write_config(), clock) as s,
+        s.http.get(s.url + "/api/polls/helmets/events", headers=s.bearer()) as r,
+    ):
+        assert r.headers["Content-Type"] == "text/event-stream"
+        assert await read_event(r.content) == ("state", await poll_json(s))
+        name, first = await read_event(r.content)
+        assert (name, first["total_votes"]) == ("tally", 0)
+        # Three votes within the same second: one event, with all three.
+        await vote(s, "ann", AERO)
+        await vote(s, "bob", URBAN)
+        await vote(s, "cy", AERO)
+        await clock.advance(timedelta(seconds=1))
+        name, tally = await read_event(r.content)
+        assert name == "tally"
+        assert tally == await poll_json(s)
+        assert [o["votes"] for o in tally["options"]] == [2, 1, 0]
+        # A vote that changes nothing sends nothing; the close sends state and tally.
+        await vote(s, "ann", AERO)
+        await clock.advance(timedelta(seconds=1))
+        await s.app.polls.close("helmets", by="test")
+        await s.app.reconcile()
+        name, state = await read_event(r.content)
+        assert (name, state["state"]) == ("state", "closed")
 
 
 async def poll_json(s: Served) -> dict[str, Any]:
@@ -280,13 +283,11 @@ async def poll_json(s: Served) -> dict[str, Any]:
 
 
 def metric(text: str, name: str) -> float:
+    """The value of one sample line, e.g. name = 'engagebot_posts_total{kind="poll",...}'."""
     for line in text.splitlines():
-        if (
-            line.startswith(name + " ")
-            or line.startswith(name + "{")
-            and line.split(" ")[0] == name
-        ):
-            return float(line.rsplit(" ", 1)[1])
+        sample, _, value = line.rpartition(" ")
+        if sample == name:
+            return float(value)
     return 0.0
 
 
@@ -391,10 +392,27 @@ async def test_without_a_token_a_one_time_link_signs_in(write_config: WriteConfi
 
 
 async def test_stopping_the_host_ends_open_event_streams(write_config: WriteConfig) -> None:
+    async with (
+        served(write_config(), SystemClock()) as s,
+        s.http.get(s.url + "/api/polls/helmets/events", headers=s.bearer()) as r,
+    ):
+        assert (await read_event(r.content))[0] == "state"
+        await asyncio.wait_for(s.host.stop(), 5)
+        rest = await asyncio.wait_for(r.content.read(), 5)  # the server ended the stream
+        assert rest.startswith(b"event: tally")
+        assert r.content.at_eof()
+
+
+async def test_a_taken_port_leaves_the_bot_running_without_a_dashboard(
+    write_config: WriteConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
     async with served(write_config(), SystemClock()) as s:
-        async with s.http.get(s.url + "/api/polls/helmets/events", headers=s.bearer()) as r:
-            assert (await read_event(r.content))[0] == "state"
-            await asyncio.wait_for(s.host.stop(), 5)
-            rest = await asyncio.wait_for(r.content.read(), 5)  # the server ended the stream
-            assert rest.startswith(b"event: tally")
-            assert r.content.at_eof()
+        port = int(s.url.rsplit(":", 1)[1])
+        taken = WebSettings(host="127.0.0.1", port=port, token=TOKEN)
+        assert await start_web_host(s.app, taken) is None
+        assert capsys.readouterr().err == (
+            f"Dashboard not started: cannot listen on 127.0.0.1:{port} (address already in "
+            "use); choose another port under web: in the config\n"
+        )
+        await vote(s, "ann", AERO)  # the bot goes on
+        assert (await s.app.store.tally("helmets")).counts == {"aero": 1}
