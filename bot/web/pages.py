@@ -82,7 +82,9 @@ def go(request: web.Request, path: str) -> web.Response:
 
 def _next(value: str) -> str:
     """Only our own pages: never an open redirect to another site."""
-    return value if value.startswith("/") and not value.startswith("//") else "/"
+    # "//host" and "/\\host" are other sites to a browser.
+    own = value.startswith("/") and not value.startswith(("//", "/\\"))
+    return value if own and "\n" not in value and "\r" not in value else "/"
 
 
 # -- signing in ---------------------------------------------------------------------------
@@ -288,7 +290,12 @@ async def _prompts(request: web.Request, session: Session) -> web.StreamResponse
     history = prompts_history(app.config, await app.store.prompt_posts())
     for entry in history:
         entry["posts"] = list(reversed(entry["posts"]))  # type: ignore[call-overload]
-    return render(request, "prompts.html", session, history=history)
+    return render(request, "prompts.html", session, history=history, day=_day_name)
+
+
+def _day_name(iso: str) -> str:
+    day = date.fromisoformat(iso)
+    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 async def _report(request: web.Request, session: Session) -> web.StreamResponse:

@@ -12,16 +12,20 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from bot import messages
+from bot.app import App
 from bot.clock import FakeClock, SystemClock
+from bot.config import load_config
 from bot.core.actions import encode_vote
 from bot.core.content import ResultsMessage
+from bot.storage import open_store
 from bot.web import auth
-from bot.web.host import WebSettings, start_web_host
+from bot.web.host import WebHost, WebSettings, start_web_host
 from tests.cli_runner import engagebot
 from tests.conftest import WriteConfig
-from tests.fakes import Replies, click
+from tests.fakes import RecordingPlatform, Replies, click
 from tests.web.harness import TOKEN, Served, served
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -416,3 +420,61 @@ async def test_a_taken_port_leaves_the_bot_running_without_a_dashboard(
         )
         await vote(s, "ann", AERO)  # the bot goes on
         assert (await s.app.store.tally("helmets")).counts == {"aero": 1}
+
+
+async def sign_in(s: Served) -> str:
+    """Sign in through the form; the page's CSRF token."""
+    async with s.http.post(s.url + "/login", data={"token": TOKEN, "next": "/polls/helmets"}) as r:
+        assert r.status == 200
+        page = await r.text()
+    return page.split('name="csrf" value="')[1].split('"')[0]
+
+
+async def test_a_forged_close_form_changes_nothing_and_pages_404_unknown_polls(
+    write_config: WriteConfig,
+) -> None:
+    async with served(write_config(), SystemClock()) as s:
+        csrf = await sign_in(s)
+        async with s.http.post(s.url + "/polls/helmets/close", data={"csrf": "forged"}) as r:
+            assert r.status == 200  # back on the poll page, which says why
+            assert messages.WEB_BAD_CSRF in await r.text()
+        assert (await s.app.polls.results("helmets")).state.value == "open"
+        async with s.http.post(s.url + "/polls/helmets/close", data={"csrf": csrf}) as r:
+            assert "Final verdict" in await r.text()
+        assert (await s.app.polls.results("helmets")).state.value == "closed"
+        async with s.http.get(s.url + "/polls/nope") as r:
+            assert r.status == 404
+            assert r.content_type == "text/html"
+            assert "There is no poll with id &#39;nope&#39;" in await r.text()
+
+
+async def test_another_app_can_be_mounted_under_a_path(write_config: WriteConfig) -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="mounted")
+
+    config = load_config(write_config())
+    app = App(config, open_store(config.database_url), [RecordingPlatform()], SystemClock())
+    await app.start()
+    host = WebHost(app, WebSettings(port=0, token=TOKEN))
+    sub = web.Application()
+    sub.router.add_post("/events", hello)
+    host.mount("/slack", sub)
+    await host.start()
+    try:
+        with pytest.raises(RuntimeError):
+            host.mount("/late", web.Application())
+        async with aiohttp.ClientSession() as http, http.post(host.url + "/slack/events") as r:
+            assert (r.status, await r.text()) == (200, "mounted")
+    finally:
+        await host.stop()
+        await app.shutdown()
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https://evil.example"])
+async def test_sign_in_never_sends_the_browser_to_another_site(
+    write_config: WriteConfig, target: str
+) -> None:
+    async with served(write_config(), SystemClock()) as s:
+        form = {"token": TOKEN, "next": target}
+        async with s.http.post(s.url + "/login", data=form, allow_redirects=False) as r:
+            assert (r.status, r.headers["Location"]) == (303, "/")
