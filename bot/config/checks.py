@@ -4,6 +4,7 @@ image files present, platform limits respected. Every problem is positioned."""
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -14,7 +15,7 @@ from bot.adapters.limits import LIMITS, MAX_IMAGE_BYTES, MIB
 from bot.config import messages
 from bot.config.crossfield import cross_field_problems
 from bot.config.env import TOKEN_PLATFORMS, UnsetVariable, check_token_shapes, may_echo
-from bot.config.schema import ChannelConfig, PlatformsConfig
+from bot.config.schema import ChannelConfig, PlatformsConfig, WebConfig
 from bot.config.validate import Sections
 from bot.config.yaml_source import Pos, SourceMap, YPath, lookup
 from bot.core.media import Fault, image_fault
@@ -165,6 +166,7 @@ def check_config(
     if enabled is not None:
         problems += _endpoints(data, smap, enabled)
         problems += check_token_shapes(data, smap, enabled)
+    problems += _web_rules(sections.web, smap)
     if enabled is not None and sections.platforms is not None:
         problems += _platform_rules(sections.platforms, smap, enabled)
         problems += _platform_ids(sections, smap, enabled)
@@ -247,6 +249,24 @@ def _endpoints(data: object, smap: SourceMap, enabled: tuple[str, ...]) -> list[
             shown = value if may_echo(path, smap) else None
             problems.append(smap.value(path).problem(*messages.bad_listen(key, shown)))
     return problems
+
+
+def is_loopback(host: str) -> bool:
+    """Only this machine can reach the address (so no token is needed)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def _web_rules(web: WebConfig | None, smap: SourceMap) -> list[ConfigProblem]:
+    """The dashboard changes polls: anyone who can reach it needs the token."""
+    if web is None or web.token is not None or is_loopback(web.host):
+        return []
+    where = smap.value(("web", "host")) if ("web", "host") in smap.values else smap.key(("web",))
+    return [where.problem(*messages.web_needs_token(web.host))]
 
 
 def _platform_rules(

@@ -465,6 +465,13 @@ def label_too_long(length: int, platform: str, limit: int) -> Msg:
     )
 
 
+def web_needs_token(host: str) -> Msg:
+    return (
+        f"the web host listens on {host}, reachable from other machines, but has no token",
+        "add token: ${ENGAGEBOT_WEB_TOKEN} under web:, or set host: 127.0.0.1",
+    )
+
+
 SLACK_HTTP_NEEDS_SECRET: Msg = (
     "slack mode http needs signing_secret",
     "add signing_secret: ${SLACK_SIGNING_SECRET} under platforms: slack:",

@@ -393,6 +393,19 @@ class PromptConfig(Strict):
         return self
 
 
+class WebConfig(Strict):
+    """The dashboard, JSON API, health checks and metrics (one web server)."""
+
+    host: str = Field(default="127.0.0.1", min_length=1)
+    """Address to listen on (default 127.0.0.1; anything else needs a token)."""
+    port: int = Field(default=8080, ge=1, le=65535)
+    """Port to listen on (default 8080)."""
+    token: SecretStr | None = None
+    """${ENGAGEBOT_WEB_TOKEN}: the sign-in and API token; required off loopback."""
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    """The dashboard's public address behind a reverse proxy, for links."""
+
+
 class Settings(Strict):
     """The whole configuration, as merchants write it."""
 
@@ -408,3 +421,5 @@ class Settings(Strict):
     """Product polls."""
     prompts: list[PromptConfig] = Field(default_factory=list)
     """Daily engagement prompts."""
+    web: WebConfig | None = None
+    """The dashboard, JSON API, health checks and metrics (a web server in the bot)."""

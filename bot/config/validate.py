@@ -34,6 +34,7 @@ from bot.config.schema import (
     Settings,
     SlackConfig,
     StoreConfig,
+    WebConfig,
 )
 from bot.config.yaml_source import MISSING as _MISSING
 from bot.config.yaml_source import SourceMap, YPath, lookup
@@ -119,6 +120,7 @@ class Sections:
     polls: list[tuple[int, PollConfig]] = field(default_factory=list)
     prompts: list[tuple[int, PromptConfig]] = field(default_factory=list)
     broken_channels: set[str] = field(default_factory=set)
+    web: WebConfig | None = None
 
 
 def validate_sections(
@@ -178,6 +180,8 @@ def _validate_main(
             problems.append(smap.value(("database",)).problem(*explain))
             out.database = None
     out.platforms = _platforms(data, smap, problems)
+    if "web" in data:
+        out.web = _validate(TypeAdapter(WebConfig), data["web"], ("web",), data, smap, problems)
     out.channels = _channels(data, smap, problems, out.broken_channels)
 
 
