@@ -142,7 +142,8 @@ class PostClaim:
     last_error: str | None = None
     message_id: str | None = None  # None: not confirmed (yet)
     posted_at: datetime | None = None
-    resumed: bool = False  # taken over: an earlier try may have landed
+    last_sent_at: datetime | None = None  # the latest send; None: never sent
+    resumed: bool = False  # taken over from an earlier holder
 
     @property
     def message(self) -> MessageRef | None:
@@ -227,6 +228,9 @@ class Store(Protocol):
 
     async def confirm_post(self, claim: PostClaim, message: MessageRef, at: datetime) -> None:
         """The platform confirmed the post (for polls and prompts, recorded with it)."""
+
+    async def post_sending(self, claim: PostClaim, at: datetime) -> None:
+        """Record that the post is being sent now (an unknown outcome may have landed)."""
 
     async def post_failed(self, claim: PostClaim, error: str, retry_at: datetime) -> None:
         """The send failed: the claim may be taken over again from retry_at."""

@@ -234,6 +234,9 @@ class SqliteStore:
     async def confirm_post(self, claim: PostClaim, message: MessageRef, at: datetime) -> None:
         await self._writer.submit(post_ops.confirm(claim, message, to_micros(at)))
 
+    async def post_sending(self, claim: PostClaim, at: datetime) -> None:
+        await self._writer.submit(post_ops.sending(claim.key, to_micros(at)))
+
     async def post_failed(self, claim: PostClaim, error: str, retry_at: datetime) -> None:
         await self._writer.submit(post_ops.failed(claim.key, error, to_micros(retry_at)))
 

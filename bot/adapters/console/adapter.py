@@ -105,6 +105,7 @@ class ConsoleAdapter:
         return None  # nothing posted here outlives the process
 
     async def send(self, channel: ChannelRef, content: Content, *, key: str = "") -> MessageRef:
+        """The key is not needed: nothing posted here outlives the process."""
         message_id = f"m{next(self._ids)}"
         self._channels[message_id] = channel.id
         self._last_channel = channel.id

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import aiohttp
@@ -19,6 +19,7 @@ from bot.adapters.discord.client import PLATFORM, EngageClient
 from bot.adapters.discord.commands import StaffRule
 from bot.adapters.discord.edits import EditPolicy, EditQueue
 from bot.adapters.discord.items import DEFER_AFTER
+from bot.adapters.discord.marker import check_key, marker_for, marker_of
 from bot.adapters.discord.render import has_local_images, render
 from bot.adapters.limits import DISCORD
 from bot.clock import Clock, SystemClock
@@ -40,6 +41,10 @@ CHANNEL_COOL_DOWN = 600.0
 RATE_LIMIT_WAIT = 30.0
 # At stop: time for clicks being handled to get their answer, and for edits to land.
 STOP_GRACE = 5.0
+# find_sent reads this many messages of the channel, oldest first, from a little before
+# the claim (our clock and Discord's may differ by this much).
+HISTORY_LIMIT = 100
+CLOCK_SKEW = timedelta(minutes=1)
 THREAD_NAME_MAX = 100
 
 
@@ -73,6 +78,8 @@ class DiscordAdapter:
         self._refused = CoolDown(self._clock)
         # message id -> its uploaded files by name (None: unknown, see _attachments_of)
         self._attached: dict[str, dict[str, int] | None] = {}
+        # message id -> the claim marker it carries, set again on each edit (marker.py)
+        self._markers: dict[str, int] = {}
         self._stopping = False
 
     @property
@@ -131,6 +138,12 @@ class DiscordAdapter:
         details = {"user": str(client.user), "servers": str(len(client.guilds))}
         await sink.handle(AdapterReady(PLATFORM, details))
 
+    @property
+    def connected(self) -> bool:
+        """The gateway connection is up (False while discord.py reconnects)."""
+        client = self._client
+        return client is not None and not client.is_closed() and bool(client.ws and client.ws.open)
+
     async def started(self) -> None:
         pass
 
@@ -175,10 +188,17 @@ class DiscordAdapter:
     # -- content out --------------------------------------------------------------------
 
     async def send(self, channel: ChannelRef, content: Content, *, key: str = "") -> MessageRef:
+        """With a key: sent as the message's nonce (discord.py then asks Discord to
+        enforce it, and Discord answers a repeat within a few minutes with the message
+        it already created) and carried as the marker find_sent looks for."""
+        check_key(key)
         what = _what(content)
         self._check_refused(channel, what)
-        rendered = render(content)
+        marker = marker_for(key) if key else None
+        rendered = render(content, marker=marker)
         kwargs: dict[str, Any] = {"view": rendered.view}
+        if key:
+            kwargs["nonce"] = key
         files = rendered.files()
         if files:
             kwargs["files"] = files
@@ -195,13 +215,60 @@ class DiscordAdapter:
             if 400 <= exc.status < 500:  # this post as it is: sending it again cannot help
                 self._refuse(channel, what, CHANNEL_COOL_DOWN, str(exc))
             raise PlatformError(f"Discord refused a post in {channel.id}: {exc}") from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # The post may have been created before the answer was lost: the claim
+            # stays open and is resolved with find_sent or a resend with the same key.
+            raise PlatformError(
+                f"no answer from Discord for a post in {channel.id} ({_describe(exc)}); "
+                "it may have been posted"
+            ) from exc
         finally:
             for file in files:
                 file.close()
+        if marker is not None:
+            self._markers[str(message.id)] = marker
         self._attached[str(message.id)] = self._uploaded(message, rendered.uploads)
         if isinstance(content, PromptMessage) and content.open_thread:
             await self._open_thread(message, content)
         return MessageRef(channel, str(message.id))
+
+    async def find_sent(self, channel: ChannelRef, key: str, since: datetime) -> MessageRef | None:
+        """Our message carrying the key's marker among the first HISTORY_LIMIT messages
+        of the channel from `since` (less CLOCK_SKEW: our clock against Discord's)."""
+        check_key(key)
+        marker = marker_for(key)
+        client = self.client
+        me = client.user.id if client.user is not None else None
+        try:
+            target = await self._messageable(channel)
+            _check_history_readable(target, channel)
+            async for message in target.history(
+                limit=HISTORY_LIMIT, after=since - CLOCK_SKEW, oldest_first=True
+            ):
+                if message.author.id == me and marker_of(message.components) == marker:
+                    self._markers[str(message.id)] = marker
+                    return MessageRef(channel, str(message.id))
+        except discord.Forbidden as exc:
+            raise PlatformError(
+                f"cannot read Discord channel {channel.id} to check whether a post landed: "
+                f"give the bot View Channel and Read Message History there ({exc})"
+            ) from exc
+        except discord.NotFound as exc:
+            raise PlatformError(
+                f"Discord channel {channel.id} no longer exists or the bot cannot see it ({exc})"
+            ) from exc
+        except (
+            discord.HTTPException,
+            discord.RateLimited,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+        ) as exc:
+            raise PlatformError(
+                f"could not read Discord channel {channel.id} to check whether a post "
+                f"landed: {_describe(exc)}"
+            ) from exc
+        return None
 
     async def edit(self, message: MessageRef, content: Content) -> None:
         if self._stopping:
@@ -214,7 +281,7 @@ class DiscordAdapter:
         channel = self.client.get_partial_messageable(_snowflake(message.channel.id, "channel"))
         partial = channel.get_partial_message(_snowflake(message.id, "message"))
         attached = await self._attachments_of(partial, content)
-        rendered = render(content, attached)
+        rendered = render(content, attached, self._markers.get(message.id))
         if attached:  # name the files to keep: the layout refers to these only
             # discord.py only calls to_dict() on these (see media.KeptAttachment)
             kept = cast("list[discord.Attachment]", rendered.keep())
@@ -245,6 +312,9 @@ class DiscordAdapter:
             return None
         found = media.uploaded(fetched)
         self._attached[key] = found
+        marker = marker_of(fetched.components)
+        if marker is not None:  # read back after a restart: edits keep it
+            self._markers[key] = marker
         return found
 
     def _uploaded(self, message: discord.Message, uploads: dict[str, Any]) -> dict[str, int] | None:
@@ -298,6 +368,27 @@ class DiscordAdapter:
                 raise PlatformError(
                     f"not posting in Discord channel {channel.id} for now: {refusal.why}"
                 )
+
+
+def _check_history_readable(target: discord.abc.Messageable, channel: ChannelRef) -> None:
+    """Without Read Message History Discord answers an empty history, not an error:
+    "our post is not there" would be a guess, and a wrong guess posts twice."""
+    if not isinstance(target, discord.abc.GuildChannel | discord.Thread):
+        return
+    me = target.guild.me
+    if me is None:  # not known yet: Discord's own answer decides
+        return
+    allowed = target.permissions_for(me)
+    if not allowed.view_channel:
+        raise PlatformError(
+            f"the bot cannot see Discord channel {channel.id}: give it the View Channel "
+            "permission there, or take the channel out of the config"
+        )
+    if not allowed.read_message_history:
+        raise PlatformError(
+            f"cannot read Discord channel {channel.id} to check whether a post landed: "
+            "give the bot the Read Message History permission there"
+        )
 
 
 def _snowflake(value: str, what: str) -> int:

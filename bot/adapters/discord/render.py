@@ -38,6 +38,7 @@ from bot.core.content import (
     ProductCard,
     ResultsMessage,
 )
+from bot.core.media import uploadable_size
 from bot.polls.text import bar
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,12 @@ class Rendered:
         return [KeptAttachment(id, name) for name, id in self.kept.items()]
 
 
-def render(content: Content, attached: Mapping[str, int] | None = None) -> Rendered:
-    """`attached`: for an edit, the attachments the message already holds by name."""
+def render(
+    content: Content, attached: Mapping[str, int] | None = None, marker: int | None = None
+) -> Rendered:
+    """`attached`: for an edit, the attachments the message already holds by name.
+    `marker`: the post's claim marker (see marker.py), set as the id of its first
+    top-level component."""
     rendered = Rendered(ui.LayoutView(timeout=None), attached)
     if isinstance(content, PollMessage):
         poll_layout(rendered, content)
@@ -85,6 +90,8 @@ def render(content: Content, attached: Mapping[str, int] | None = None) -> Rende
         results_layout(rendered, content)
     else:
         _text_layout(rendered, content.text, content.image)  # TextMessage, PromptMessage
+    if marker is not None:
+        rendered.view.children[0].id = marker
     if rendered.left_out:
         _warn_once(
             tuple(rendered.left_out),
@@ -243,6 +250,8 @@ def _media(rendered: Rendered, image: Image | None, stem: str) -> str | None:
             return None
         rendered.kept[name] = rendered.attached[name]
         return f"attachment://{name}"
+    if uploadable_size(image, MAX_UPLOAD_BYTES) is None:  # the file may have changed
+        return None
     size = _upload_size(image.path)
     if size is None:
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -47,6 +48,35 @@ CONNECT_TIMEOUT = 30.0
 RESPONSE_URL_TIMEOUT = aiohttp.ClientTimeout(total=5)
 # chat.update answers that mean the message cannot be edited any more: nothing to retry.
 EDIT_GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message"})
+# A claimed post carries its key in message metadata (Slack keeps it through edits and
+# returns it from conversations.history with include_all_metadata).
+CLAIM_EVENT = "engagebot_post"
+# find_sent: pages of this many messages (Slack recommends at most 200), newest first,
+# from a little before the claim (our clock and Slack's may differ by this much).
+HISTORY_PAGE = 200
+HISTORY_PAGES = 5
+CLOCK_SKEW = timedelta(minutes=1)
+HISTORY_FIXES = {
+    "not_in_channel": "invite the bot to the channel (/invite @ followed by the bot's name)",
+    "channel_not_found": "check the channel id in channels: (and invite the bot if private)",
+    "invalid_auth": "check platforms.slack.bot_token",
+    "account_inactive": "the bot token was deactivated; reinstall the Slack app",
+    "token_revoked": "the bot token was revoked; reinstall the Slack app",
+}
+
+
+def claim_metadata(key: str) -> dict[str, Any]:
+    return {"event_type": CLAIM_EVENT, "event_payload": {"claim": key}}
+
+
+def claim_of(message: Any) -> str | None:
+    """The claim key in a message's metadata, if it is one of our claimed posts."""
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != CLAIM_EVENT:
+        return None
+    payload = metadata.get("event_payload")
+    claim = payload.get("claim") if isinstance(payload, dict) else None
+    return claim if isinstance(claim, str) else None
 
 
 def api_base(url: str) -> str:
@@ -72,6 +102,7 @@ class SlackAdapter:
         self.connect_timeout = CONNECT_TIMEOUT
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
+        self._poster: AsyncWebClient | None = None
         self._bolt: AsyncApp | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
@@ -91,6 +122,12 @@ class SlackAdapter:
         if self._client is None:
             raise PlatformError("the Slack adapter is not started")
         return self._client
+
+    @property
+    def poster(self) -> AsyncWebClient:
+        if self._poster is None:
+            raise PlatformError("the Slack adapter is not started")
+        return self._poster
 
     @property
     def http_port(self) -> int | None:
@@ -114,6 +151,16 @@ class SlackAdapter:
             token=settings.bot_token.get_secret_value(),
             session=self._session,
             logger=logging.getLogger("bot.adapters.slack.web"),
+            **client_args,
+        )
+        # Posts go through a client that never resends by itself: slack_sdk's default
+        # retry of a dropped connection would post a message Slack may already have
+        # created a second time. A post in doubt is resolved with find_sent instead.
+        self._poster = AsyncWebClient(
+            token=settings.bot_token.get_secret_value(),
+            session=self._session,
+            logger=logging.getLogger("bot.adapters.slack.web"),
+            retry_handlers=[],
             **client_args,
         )
         # bolt's client gets its token per request from _authorizer, which answers from
@@ -237,16 +284,20 @@ class SlackAdapter:
     # -- outgoing -----------------------------------------------------------------------
 
     async def send(self, channel: ChannelRef, content: Content, *, key: str = "") -> MessageRef:
+        """With a key: carried in the message's metadata, where find_sent reads it back
+        (Slack has no idempotent post: a second send with the key is a second post)."""
         self.cool_down.check(channel.id)  # refused for good a moment ago: do not ask again
         text, layout = blocks.render(content)
+        extra: dict[str, Any] = {"metadata": claim_metadata(key)} if key else {}
         try:
             response = await paced(
-                lambda: self.client.chat_postMessage(
+                lambda: self.poster.chat_postMessage(
                     channel=channel.id,
                     text=text,
                     blocks=layout,
                     unfurl_links=False,
                     unfurl_media=False,
+                    **extra,
                 ),
                 "chat.postMessage",
                 clock=self._clock,
@@ -254,6 +305,13 @@ class SlackAdapter:
         except SlackApiError as error:
             self.cool_down.failed(channel.id, error_code(error))
             raise
+        except (aiohttp.ClientError, TimeoutError) as error:
+            # Slack may have posted it before the answer was lost: the claim stays open
+            # and is resolved with find_sent.
+            raise PlatformError(
+                f"no answer from Slack for a post in {channel.id} ({type(error).__name__}); "
+                "it may have been posted"
+            ) from error
         self.cool_down.succeeded(channel.id)
         message = MessageRef(channel, str(response["ts"]))
         images = blocks.local_images(content)
@@ -264,6 +322,57 @@ class SlackAdapter:
             except Exception:
                 log.exception("could not upload the images for %s", message)
         return message
+
+    async def find_sent(self, channel: ChannelRef, key: str, since: datetime) -> MessageRef | None:
+        """Our message whose metadata carries the key, among the channel's messages since
+        `since` (less CLOCK_SKEW), newest first, at most HISTORY_PAGES pages."""
+        oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}"
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            page = await self._history(channel, oldest, cursor)
+            for message in page.get("messages") or []:
+                if self._ours(message) and claim_of(message) == key:
+                    return MessageRef(channel, str(message["ts"]))
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not page.get("has_more") or not cursor:
+                return None
+        raise PlatformError(
+            f"Slack channel {channel.id} has more than {HISTORY_PAGES * HISTORY_PAGE} "
+            "messages since the post was tried: cannot tell whether it landed"
+        )
+
+    async def _history(self, channel: ChannelRef, oldest: str, cursor: str | None) -> Any:
+        try:
+            return await paced(
+                lambda: self.client.conversations_history(
+                    channel=channel.id,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                ),
+                "conversations.history",
+            )
+        except SlackApiError as error:
+            code = error_code(error) or "no answer"
+            fix = HISTORY_FIXES.get(code, "")
+            if code == "missing_scope":
+                needed = str(error.response.get("needed") or "channels:history")
+                fix = f"add the {needed} scope to the Slack app and reinstall it"
+            raise PlatformError(
+                f"cannot read Slack channel {channel.id} to check whether a post landed "
+                f"({code})" + (f": {fix}" if fix else "")
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise PlatformError(
+                f"cannot read Slack channel {channel.id} to check whether a post landed "
+                f"({type(error).__name__})"
+            ) from None
+
+    def _ours(self, message: Any) -> bool:
+        if self._bot_id and message.get("bot_id") == self._bot_id:
+            return True
+        return bool(self.bot_user_id) and message.get("user") == self.bot_user_id
 
     async def edit(self, message: MessageRef, content: Content) -> None:
         text, layout = blocks.render(content)

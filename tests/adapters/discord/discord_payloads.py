@@ -16,6 +16,20 @@ DISCORD_EPOCH_MS = 1420070400000
 IS_COMPONENTS_V2 = 1 << 15
 EPHEMERAL = 1 << 6
 TEXT_CHANNEL, PUBLIC_THREAD = 0, 11
+# Permission bits (topics/permissions) of a server's usual @everyone role.
+VIEW_CHANNEL = 1 << 10
+READ_MESSAGE_HISTORY = 1 << 16
+EVERYONE_PERMISSIONS = (
+    (1 << 6)  # add reactions
+    | VIEW_CHANNEL
+    | (1 << 11)  # send messages
+    | (1 << 14)  # embed links
+    | (1 << 15)  # attach files
+    | READ_MESSAGE_HISTORY
+    | (1 << 31)  # use application commands
+    | (1 << 35)  # create public threads
+    | (1 << 38)  # send messages in threads
+)
 _increment = itertools.count()
 
 Json = dict[str, Any]
@@ -70,6 +84,16 @@ class FakeGuild:
     name: str
     channels: dict[int, str]  # text channel id -> name
     roles: dict[int, str]  # role id -> name (the @everyone role has the guild's id)
+    # channel id -> permission overwrites (channel object's permission_overwrites)
+    overwrites: dict[int, list[Json]] = field(default_factory=dict)
+
+    def denied(self, channel_id: int, user_id: int) -> int:
+        """Permission bits the channel's overwrites deny to this member (no roles)."""
+        denied = 0
+        for overwrite in self.overwrites.get(channel_id, []):
+            if int(overwrite["id"]) in (self.id, user_id):
+                denied |= int(overwrite["deny"])
+        return denied
 
     def channel(self, channel_id: int) -> Json:
         return {
@@ -78,7 +102,7 @@ class FakeGuild:
             "guild_id": str(self.id),
             "name": self.channels[channel_id],
             "position": 0,
-            "permission_overwrites": [],
+            "permission_overwrites": list(self.overwrites.get(channel_id, [])),
             "nsfw": False,
             "parent_id": None,
             "topic": None,
@@ -86,7 +110,8 @@ class FakeGuild:
             "rate_limit_per_user": 0,
         }
 
-    def create_event(self, threads: list[Json]) -> Json:
+    def create_event(self, threads: list[Json], me: FakeUser) -> Json:
+        """GUILD_CREATE; like Discord's, its members always include the bot itself."""
         roles = [
             {
                 "id": str(role_id),
@@ -95,7 +120,7 @@ class FakeGuild:
                 "colors": {"primary_color": 0},
                 "hoist": False,
                 "position": index,
-                "permissions": "0",
+                "permissions": str(EVERYONE_PERMISSIONS if role_id == self.id else 0),
                 "managed": False,
                 "mentionable": False,
                 "flags": 0,
@@ -113,7 +138,7 @@ class FakeGuild:
             "features": [],
             "channels": [self.channel(c) for c in self.channels],
             "threads": [t for t in threads if t["guild_id"] == str(self.id)],
-            "members": [],
+            "members": [me.member()],
             "voice_states": [],
             "presences": [],
             "stage_instances": [],
@@ -201,7 +226,8 @@ def media_urls(components: list[Json]) -> list[str]:
 
 def validate_message(body: Json, attachment_names: set[str]) -> None:
     """Components V2 rules (components/reference): no content or embeds with the flag,
-    at most 40 components, 4000 characters of text, custom_id <= 100, label <= 80,
+    component ids unique 32-bit integers, at most 40 components, 4000 characters of
+    text, custom_id <= 100, label <= 80,
     Section = 1-3 texts + thumbnail or button, Media Gallery = 1-10 items, every
     attachment:// reference names an attachment of the message."""
     components = body.get("components") or []
@@ -214,6 +240,11 @@ def validate_message(body: Json, attachment_names: set[str]) -> None:
     text = sum(len(c.get("content", "")) for c in all_components if c["type"] == 10)
     if text > 4000:
         raise Invalid(f"{text} characters of text, at most 4000")
+    ids = [c["id"] for c in all_components if "id" in c]
+    if len(ids) != len(set(ids)):
+        raise Invalid("component ids must be unique in a message")
+    if any(not isinstance(i, int) or not 0 <= i < 2**31 for i in ids):
+        raise Invalid("a component id is a 32-bit integer")
     custom_ids = [c["custom_id"] for c in all_components if "custom_id" in c]
     if len(custom_ids) != len(set(custom_ids)):
         raise Invalid("custom_id values must be unique in a message")

@@ -63,6 +63,7 @@ from tests.adapters.discord.fake_discord_rest import (
 )
 
 RESPONSE_WINDOW = 3.0  # seconds to acknowledge an interaction
+NONCE_WINDOW = 180.0  # seconds a nonce keeps returning the message it created
 
 
 @dataclass
@@ -78,9 +79,10 @@ class FakeDiscord(FakeRest):
     def __init__(
         self,
         *,
-        token: str = "fake-discord-token",
+        token: str = "ZmFrZS1kaXNjb3Jk.ZmFrZQ.ZmFrZS1kaXNjb3JkLXRva2Vu",  # shaped like a real one
         message_age: float = 0.0,
         response_window: float = RESPONSE_WINDOW,
+        nonce_window: float = NONCE_WINDOW,
     ) -> None:
         self.token = token
         self.message_age = message_age  # seconds to back-date the bot's new messages
@@ -103,6 +105,10 @@ class FakeDiscord(FakeRest):
         self.commands: dict[int | None, list[Json]] = {}
         self.interactions: dict[int, FakeInteraction] = {}
         self.edit_script: deque[tuple[str, float]] = deque()
+        # Discord honours a repeated nonce for "a few minutes"; 0 plays a later retry.
+        self.nonce_window = nonce_window
+        self.nonces: dict[tuple[str, str], tuple[int, float]] = {}  # (author, nonce)
+        self.post_script: deque[str] = deque()
         self.gateway_paths: list[str] = []
         self.identifies = 0
         self.intents: list[int] = []
@@ -224,18 +230,38 @@ class FakeDiscord(FakeRest):
         await self.dispatch("MESSAGE_CREATE", data)
         return message_id
 
-    def seed_message(self, channel_id: int, components: list[Json]) -> int:
-        """A bot message as an earlier version of the bot may have left it."""
-        message_id = snowflake()
+    def seed_message(
+        self,
+        channel_id: int,
+        components: list[Json],
+        *,
+        author: FakeUser | None = None,
+        at: float | None = None,
+    ) -> int:
+        """A bot message as an earlier version of the bot may have left it (or another
+        bot's: `author`), created `at` (unix seconds, default now)."""
+        message_id = snowflake(at)
         self.messages[message_id] = message(
             message_id,
             channel_id,
-            self.bot.user(),
+            (author or self.bot).user(),
             guild_id=self.guild.id,
             components=components,
             flags=IS_COMPONENTS_V2,
         )
         return message_id
+
+    def lose_next_post_answers(self, *how: str) -> None:
+        """The next posts are created, then answered "500" (discord.py retries it) or
+        not at all: "drop" closes the connection, as a crash or network cut would."""
+        self.post_script.extend(how)
+
+    async def deny(self, channel_id: int, permissions: int) -> None:
+        """An overwrite denying the bot these permission bits in the channel (a
+        moderator editing the channel), announced with CHANNEL_UPDATE like Discord."""
+        overwrite = {"id": str(self.bot.id), "type": 1, "allow": "0", "deny": str(permissions)}
+        self.guild.overwrites.setdefault(channel_id, []).append(overwrite)
+        await self.dispatch("CHANNEL_UPDATE", self.guild.channel(channel_id))
 
     def fail_next_edits(self, *failures: tuple[str, float]) -> None:
         """("429", retry_after) or ("30046", retry_after) for the next PATCHes."""
@@ -335,7 +361,7 @@ class FakeDiscord(FakeRest):
         await self._send(session, {"op": 0, "t": "READY", "d": ready})
         threads = list(self.threads.values())
         await self._send(
-            session, {"op": 0, "t": "GUILD_CREATE", "d": self.guild.create_event(threads)}
+            session, {"op": 0, "t": "GUILD_CREATE", "d": self.guild.create_event(threads, self.bot)}
         )
         return session
 

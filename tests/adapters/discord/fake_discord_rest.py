@@ -4,6 +4,7 @@ answers them (see fake_discord.py for how to use the fake)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import time
@@ -17,6 +18,8 @@ from aiohttp import web
 from tests.adapters.discord.discord_payloads import (
     EPHEMERAL,
     PUBLIC_THREAD,
+    READ_MESSAGE_HISTORY,
+    VIEW_CHANNEL,
     FakeGuild,
     FakeUser,
     Invalid,
@@ -117,6 +120,9 @@ class FakeRest:
     commands: dict[int | None, list[Json]]
     interactions: dict[int, FakeInteraction]
     edit_script: deque[tuple[str, float]]
+    nonce_window: float
+    nonces: dict[tuple[str, str], tuple[int, float]]
+    post_script: deque[str]
 
     async def dispatch(self, event: str, data: Json) -> None:
         raise NotImplementedError
@@ -126,6 +132,7 @@ class FakeRest:
             ("GET", re.compile(r"/users/@me"), self._me),
             ("GET", re.compile(r"/oauth2/applications/@me"), self._application),
             ("GET", re.compile(r"/channels/(\d+)"), self._get_channel),
+            ("GET", re.compile(r"/channels/(\d+)/messages"), self._history),
             ("GET", re.compile(r"/channels/(\d+)/messages/(\d+)"), self._get_message),
             ("POST", re.compile(r"/channels/(\d+)/messages"), self._post_message),
             ("PATCH", re.compile(r"/channels/(\d+)/messages/(\d+)"), self._edit_message),
@@ -236,8 +243,18 @@ class FakeRest:
         except Invalid as problem:
             self._record(request, body, files, 400)
             return error(400, 50035, f"Invalid Form Body: {problem}")
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: the same author reusing a nonce within a few minutes gets the
+            # message it created back, and no new message is created.
+            seen = self.nonces.get((str(self.bot.id), str(nonce)))
+            if seen is not None and time.monotonic() - seen[1] <= self.nonce_window:
+                self._record(request, body, files, 200)
+                return json_response({**self._shown(self.messages[seen[0]]), "nonce": nonce})
         self._record(request, body, files, 200)
         message_id = snowflake(time.time() - self.message_age)
+        if nonce is not None:
+            self.nonces[(str(self.bot.id), str(nonce))] = (message_id, time.monotonic())
         attached = {name: self._attachment(message_id, name, blob) for name, blob in files.items()}
         self.attachments[message_id] = attached
         components = self._stored_components(body.get("components") or [], attached)
@@ -250,8 +267,63 @@ class FakeRest:
             flags=body.get("flags", 0),
         )
         self.messages[message_id] = {**data, "guild_id": str(self.guild.id)}
-        await self.dispatch("MESSAGE_CREATE", self.messages[message_id])
-        return json_response(data)
+        # The nonce comes back with the answer and MESSAGE_CREATE, never in history.
+        await self.dispatch("MESSAGE_CREATE", {**self.messages[message_id], "nonce": nonce})
+        if self.post_script:  # the message exists; the bot never learns its id
+            return self._lose_answer(request, self.post_script.popleft())
+        return json_response({**data, "nonce": nonce})
+
+    def _lose_answer(self, request: web.Request, how: str) -> web.Response:
+        if how == "500":
+            return web.Response(status=500, text="500 Internal Server Error")
+        assert how == "drop", how
+        if request.transport is not None:
+            request.transport.abort()  # the connection drops before any answer
+        return web.Response(status=500)  # never written: the connection is gone
+
+    async def _history(self, request: web.Request, match: re.Match[str]) -> web.Response:
+        """Get Channel Messages: newest first; `before`, `after`, `around` exclusive of
+        each other; without Read Message History an empty list (not an error), without
+        View Channel 403 Missing Access."""
+        channel_id = int(match[1])
+        query = request.query
+        if self._channel(channel_id) is None:
+            self._record(request, dict(query), {}, 404)
+            return error(404, 10003, "Unknown Channel")
+        denied = self.guild.denied(channel_id, self.bot.id)
+        if denied & VIEW_CHANNEL:
+            self._record(request, dict(query), {}, 403)
+            return error(403, 50001, "Missing Access")
+        anchors = [name for name in ("before", "after", "around") if name in query]
+        limit = int(query.get("limit", "50"))
+        if len(anchors) > 1 or not 1 <= limit <= 100:
+            self._record(request, dict(query), {}, 400)
+            return error(400, 50035, "Invalid Form Body")
+        self._record(request, dict(query), {}, 200)
+        ids = sorted(
+            mid
+            for mid, stored in self.messages.items()
+            if stored["channel_id"] == str(channel_id) and mid not in self.deleted
+        )
+        if denied & READ_MESSAGE_HISTORY:
+            ids = []
+        elif "after" in query:
+            ids = [mid for mid in ids if mid > int(query["after"])][:limit]
+        elif "before" in query:
+            ids = [mid for mid in ids if mid < int(query["before"])][-limit:]
+        elif "around" in query:
+            around = int(query["around"])
+            older = [mid for mid in ids if mid < around][-(limit // 2) :] if limit > 1 else []
+            newer = [mid for mid in ids if mid >= around]
+            ids = older + newer[: limit - len(older)]
+        else:
+            ids = ids[-limit:]
+        return json_response([self._shown(self.messages[mid]) for mid in reversed(ids)])
+
+    @staticmethod
+    def _shown(stored: Json) -> Json:
+        """A stored message as the REST API returns it (no gateway-only fields)."""
+        return {k: v for k, v in stored.items() if k not in ("guild_id", "member")}
 
     async def _edit_message(self, request: web.Request, match: re.Match[str]) -> web.Response:
         message_id = int(match[2])
@@ -455,8 +527,12 @@ class FakeRest:
         """As Discord stores them: every component gets a numeric id, attachment://
         references become the file's CDN URL with its attachment_id."""
         stored: list[Json] = json.loads(json.dumps(components))
-        for number, component in enumerate(walk(stored), start=1):
-            component.setdefault("id", number)
+        # Discord numbers components without an id in order, skipping the ids given.
+        taken = {c["id"] for c in walk(stored) if "id" in c}
+        numbers = (n for n in itertools.count(1) if n not in taken)
+        for component in walk(stored):
+            if "id" not in component:
+                component["id"] = next(numbers)
             items = [component] if component["type"] == 11 else component.get("items", [])
             for item in items:
                 url = item["media"]["url"]

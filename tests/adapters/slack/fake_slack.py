@@ -8,6 +8,7 @@ Every call is recorded. Unknown paths or methods get a 404 and are listed in `un
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import time
@@ -18,6 +19,28 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 BLOCK_TYPES = {"header", "section", "divider", "actions", "context", "image"}
+BOT_ID, APP_ID = "B0ENGAGE", "A0ENGAGE"
+
+
+def _true(value: Any) -> bool:
+    """A boolean argument as slack_sdk sends it ("1"/"0") or as JSON."""
+    return value in (True, 1, "1", "true", "True")
+
+
+def _valid_metadata(metadata: Any) -> bool:
+    """Message metadata: an event_type (letters, digits, _) and an event_payload object."""
+    if not isinstance(metadata, dict):
+        return False
+    event_type = metadata.get("event_type")
+    return (
+        isinstance(event_type, str)
+        and event_type.replace("_", "").isalnum()
+        and isinstance(metadata.get("event_payload"), dict)
+    )
+
+
+def _without_metadata(message: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if k != "metadata"}
 
 
 @dataclass
@@ -127,6 +150,8 @@ class FakeSlack:
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.usergroups = usergroups or {}
+        # channel -> the error conversations.history answers there (not_in_channel...)
+        self.unreadable: dict[str, str] = {}
         self.calls: list[Call] = []
         self.unknown: list[str] = []
         self.problems: list[str] = []
@@ -138,7 +163,8 @@ class FakeSlack:
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[tuple[int, str]]] = {}
         self._refused_responses: list[tuple[int, str]] = []
-        self._ts = itertools.count(1)
+        self._last_ts = 0.0
+        self._lost_posts: list[str] = []
         self._files = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Event()
@@ -188,6 +214,31 @@ class FakeSlack:
         """The next call of method fails: Slack's JSON error with this HTTP status, or
         with status >= 500 a plain-text error page like a load balancer's."""
         self._failures.setdefault(method, []).append((status, error))
+
+    def lose_next_post_answers(self, *how: str) -> None:
+        """The next chat.postMessage calls post the message, then answer "500" (a
+        load balancer's error page) or nothing at all ("drop": the connection closes)."""
+        self._lost_posts.extend(how)
+
+    def add_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        user: str,
+        bot_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        ts: str | None = None,
+    ) -> str:
+        """A message someone else (a customer, another app) posted in the channel."""
+        ts = ts or self._next_ts()
+        message: dict[str, Any] = {"type": "message", "ts": ts, "user": user, "text": text}
+        if bot_id is not None:
+            message |= {"bot_id": bot_id, "app_id": "A0OTHER"}
+        if metadata is not None:
+            message["metadata"] = metadata
+        self.messages[(channel, ts)] = message
+        return ts
 
     def refuse_responses(
         self, times: int = 1, status: int = 404, text: str = "expired_url"
@@ -244,7 +295,7 @@ class FakeSlack:
             else:
                 form = await request.post()
                 args.update({k: v for k, v in form.items() if isinstance(v, str)})
-        for key in ("blocks", "files"):
+        for key in ("blocks", "files", "metadata"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         return args
@@ -280,6 +331,12 @@ class FakeSlack:
         answer: dict[str, Any] = handler(args)
         status = 200 if answer.get("ok") else 400
         self._record(Call(method, args, status=status, answer=answer))
+        if method == "chat.postMessage" and answer.get("ok") and self._lost_posts:
+            if self._lost_posts.pop(0) == "drop":
+                if request.transport is not None:
+                    request.transport.abort()  # posted; the bot never hears of it
+                return web.Response(status=500)  # never written: the connection is gone
+            return web.Response(status=500, text="500 Internal Server Error")
         return web.json_response(answer)
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -330,7 +387,7 @@ class FakeSlack:
             "user": "engagebot",
             "team_id": self.team_id,
             "user_id": self.bot_user_id,
-            "bot_id": "B0ENGAGE",
+            "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
 
@@ -346,14 +403,79 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_blocks", "errors": problems}
         return None
 
+    def _next_ts(self) -> str:
+        """Slack's ts: the posting time in microseconds, unique in the channel."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
+
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         refused = self._checked(args)
         if refused:
             return refused
-        ts = f"{1_800_000_000 + next(self._ts)}.000100"
+        metadata = args.get("metadata")
+        if metadata is not None and not _valid_metadata(metadata):
+            self.problems.append(f"bad metadata {metadata!r}")
+            return {"ok": False, "error": "invalid_metadata_format"}
+        ts = self._next_ts()
         channel = args["channel"]
-        self.messages[(channel, ts)] = {"text": args["text"], "blocks": args.get("blocks")}
-        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args["text"]}}
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": ts,
+            "user": self.bot_user_id,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "text": args["text"],
+            "blocks": args.get("blocks"),
+        }
+        if metadata is not None:
+            message["metadata"] = metadata
+        self.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": _without_metadata(message)}
+
+    def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, `oldest`/`latest` exclusive unless `inclusive`, pages of `limit`
+        (default 100, at most 999) behind an opaque cursor; message metadata only with
+        include_all_metadata. Thread replies stay in their thread."""
+        channel = args.get("channel", "")
+        if channel in self.unreadable:
+            code = self.unreadable[channel]
+            if code == "missing_scope":  # Slack names the scope the token lacks
+                return {"ok": False, "error": code, "needed": "channels:history"}
+            return {"ok": False, "error": code}
+        try:
+            limit = int(args.get("limit") or 100)
+            oldest = float(args.get("oldest") or 0)
+            latest = float(args.get("latest") or "inf")
+            offset = (
+                int(base64.b64decode(args["cursor"]).decode()[len("next:") :])
+                if args.get("cursor")
+                else 0
+            )
+        except (ValueError, UnicodeDecodeError):
+            return {"ok": False, "error": "invalid_arguments"}
+        inclusive = _true(args.get("inclusive"))
+        found = sorted(
+            (
+                m
+                for (where, ts), m in self.messages.items()
+                if where == channel
+                and m.get("thread_ts", ts) == ts
+                and (oldest <= float(ts) <= latest if inclusive else oldest < float(ts) < latest)
+            ),
+            key=lambda m: float(m["ts"]),
+            reverse=True,
+        )
+        page = found[offset : offset + min(limit, 999)]
+        more = offset + len(page) < len(found)
+        with_metadata = _true(args.get("include_all_metadata"))
+        cursor = base64.b64encode(f"next:{offset + len(page)}".encode()).decode() if more else ""
+        return {
+            "ok": True,
+            "messages": [m if with_metadata else _without_metadata(m) for m in page],
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         key = (args.get("channel"), args.get("ts"))
@@ -362,13 +484,16 @@ class FakeSlack:
         refused = self._checked(args)
         if refused:
             return refused
-        self.messages[key] = {"text": args["text"], "blocks": args.get("blocks")}
+        # Slack keeps a message's metadata through an edit that does not send any.
+        self.messages[key] |= {"text": args["text"], "blocks": args.get("blocks")}
+        if args.get("metadata") is not None:
+            self.messages[key]["metadata"] = args["metadata"]
         return {"ok": True, "channel": key[0], "ts": key[1], "text": args["text"]}
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("user") or not args.get("channel") or not args.get("text"):
             return {"ok": False, "error": "invalid_arguments"}
-        return {"ok": True, "message_ts": f"{1_800_000_000 + next(self._ts)}.000200"}
+        return {"ok": True, "message_ts": self._next_ts()}
 
     def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = args.get("usergroup", "")
