@@ -225,6 +225,8 @@ class DiscordAdapter:
         finally:
             for file in files:
                 file.close()
+        for lifted in ((channel.id, ""), (channel.id, what)):
+            self._refused.lifted(lifted)  # a refusal coming back later is news again
         if marker is not None:
             self._markers[str(message.id)] = marker
         self._attached[str(message.id)] = self._uploaded(message, rendered.uploads)
