@@ -64,10 +64,11 @@ class App:
         # Replays come within minutes (Discord tokens live 15 min, Slack retries for an
         # hour); older delivery ids only make the table grow.
         await self.store.prune_deliveries(self.clock.now() - DELIVERY_MEMORY)
-        await self.polls.sync_config()
+        moved = await self.polls.sync_config()
         for adapter in self.adapters.values():
             await adapter.start(self)
         await self.reconcile()
+        await self.show_close_times(moved)
         await self.post_due_prompts()  # today's prompt, if it was due while we were down
         for adapter in self.adapters.values():
             await adapter.started()
@@ -111,8 +112,9 @@ class App:
         if config.database_url != self.config.database_url:
             log.warning("a new database takes effect after a restart")
         self.config = self.polls.config = self.prompts.config = config
-        await self.polls.sync_config()
+        moved = await self.polls.sync_config()
         await self.reconcile()
+        await self.show_close_times(moved)
         self._wake.set()  # the loop recomputes when to wake
 
     def stop(self) -> None:
@@ -174,6 +176,11 @@ class App:
                 # The vote counted and the customer was told so: never follow that with
                 # "nothing was changed". The next vote or the close refreshes the tally.
                 log.exception("could not refresh the tally of %s", reply.poll_id)
+
+    async def show_close_times(self, poll_ids: list[str]) -> None:
+        """Re-render polls whose closing time the config changed: their messages say it."""
+        for poll_id in poll_ids:
+            await self.live.touch(poll_id, await self.chat.poll_messages(poll_id))
 
     async def _refresh_tally(self, poll_id: str) -> None:
         poll = self.polls.poll(poll_id)

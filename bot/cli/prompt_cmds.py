@@ -45,7 +45,7 @@ from bot.storage.base import PromptPost
 @format_option("table", "json")
 def schedule(config_path: Path | None, days: int, from_date: datetime | None, fmt: str) -> None:
     """What will be posted, where and when (local and UTC), for the next days."""
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, secrets_required=False)
     if from_date is None:
         start = datetime.now(UTC)
     else:
@@ -54,11 +54,13 @@ def schedule(config_path: Path | None, days: int, from_date: datetime | None, fm
 
     async def collect(service: PollService) -> list[PlannedRun]:
         store = service.store
-        records = {r.poll_id: r for r in await store.list_polls()}
+        # Open polls as the config has them now: the bot applies it at its next start
+        # or reload (`kill -HUP`), and the merchant asking has just edited it.
+        records = {r.poll_id: service.as_configured(r) for r in await store.list_polls()}
         seqs = {p.id: await store.last_prompt_seq(p.id) for p in config.settings.prompts}
         return plan(config, service.polls, records, seqs, start, end)
 
-    runs = run_async(lambda: with_service(config, collect))
+    runs = run_async(lambda: with_service(config, collect, read_only=True))
     if fmt == "json":
         click.echo(json.dumps([run.to_json() for run in runs], indent=2, ensure_ascii=False))
         return
@@ -84,10 +86,10 @@ def schedule(config_path: Path | None, days: int, from_date: datetime | None, fm
 @format_option("table", "json")
 def prompts(config_path: Path | None, fmt: str) -> None:
     """Each prompt set and its history: posts and replies per post."""
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, secrets_required=False)
 
     async def collect() -> list[PromptPost]:
-        store = await open_config_store(config)
+        store = await open_config_store(config, read_only=True)
         try:
             return await store.prompt_posts()
         finally:

@@ -75,11 +75,18 @@ class LoadedConfig:
         return Image(path=Path(os.path.abspath(base / ref)))
 
 
-def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
+def load_config(
+    path: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    secrets_required: bool = True,
+) -> LoadedConfig:
     """Read, check and return the config at path (a file, or a folder with bot.yaml).
 
     Raises ConfigError with every problem found; file names in problems are shown the
-    way the caller gave the path (relative stays relative)."""
+    way the caller gave the path (relative stays relative). secrets_required=False for
+    commands that never reach a platform (results, export...): unset platform secrets
+    are then no problem."""
     given = Path(path)
     reader = _Reader(EnvSubstitution(os.environ if env is None else env))
     if given.is_dir():
@@ -92,7 +99,10 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     problems = reader.problems + reader.builder.problems + reader.env.problems
     _normalize(data)
     enabled = enabled_platforms_raw(data) if root_ok else None
-    problems += check_secrets(data, reader.env.unset, smap, enabled or ())
+    unset = reader.env.unset
+    if not secrets_required:
+        unset = [var for var in unset if var.path[:1] != ("platforms",)]
+    problems += check_secrets(data, unset, smap, enabled or ())
     problems += resolve_images(data, smap)
     sections, found = validate_sections(data, smap, partial=not root_ok)
     problems += found
