@@ -16,6 +16,7 @@ from bot.core.adapter import Adapter
 from bot.core.content import Content
 from bot.core.events import ActionInvoked, AdapterReady, CommandInvoked, Event, MessageReceived
 from bot.core.refs import ChannelRef
+from bot.fault_log import FaultLog
 from bot.polls.live import LiveTally
 from bot.polls.service import PollService
 from bot.prompts.service import PromptService
@@ -30,6 +31,12 @@ EXTERNAL_CHANGES_INTERVAL = timedelta(seconds=5)
 RETRY_AFTER_FAILURE = timedelta(seconds=30)
 SHUTDOWN_GRACE = timedelta(seconds=5)
 DELIVERY_MEMORY = timedelta(days=7)
+# How the log counts events that failed after the first (see FaultLog).
+FAILED_EVENTS = {
+    "ActionInvoked": "votes refused",
+    "CommandInvoked": "staff commands failed",
+    "MessageReceived": "prompt replies not recorded",
+}
 
 
 class App:
@@ -56,6 +63,7 @@ class App:
         self._in_flight = 0  # events being handled, so shutdown can wait for them
         self._idle = asyncio.Event()
         self._idle.set()
+        self.faults = FaultLog(log, self.clock)  # a storage fault: one traceback, then counts
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -133,6 +141,7 @@ class App:
             except Exception:
                 log.exception("adapter %s did not stop cleanly", adapter.name)
         await self.store.close()
+        await self.faults.close()
 
     # -- events -------------------------------------------------------------------------
 
@@ -159,8 +168,10 @@ class App:
                     log.debug("reply to prompt %s counted", post.prompt_id)
             elif isinstance(event, AdapterReady):
                 log.info("%s is ready", event.platform)
-        except Exception:
-            log.exception("could not handle %s", type(event).__name__)
+        except Exception as error:
+            kind = type(event).__name__
+            what = FAILED_EVENTS.get(kind, f"{kind} events failed")
+            self.faults.failed(kind, f"could not handle {kind}", error, what)
             responder = getattr(event, "responder", None)
             if responder is not None:
                 await responder.reply_private(messages.INTERNAL_ERROR)
