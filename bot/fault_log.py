@@ -34,6 +34,11 @@ class FaultLog:
     interval: timedelta = DEFAULT_INTERVAL
     _faults: dict[str, _Fault] = field(default_factory=dict)
 
+    @property
+    def active(self) -> list[str]:
+        """Keys of the faults being counted now."""
+        return list(self._faults)
+
     def failed(self, key: str, message: str, error: BaseException, what: str) -> None:
         """Report one failure. key groups failures of one kind (e.g. the event type);
         message is logged with the traceback the first time; what names the counted
