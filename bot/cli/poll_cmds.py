@@ -6,7 +6,6 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -26,7 +25,8 @@ from bot.config import LoadedConfig
 from bot.errors import EngageBotError
 from bot.polls.render import render_results
 from bot.polls.results import PollResults
-from bot.polls.service import CloseOutcome, PollService
+from bot.polls.service import CloseOutcome
+from bot.readouts import all_results, poll_summary
 from bot.timefmt import human
 
 
@@ -37,13 +37,9 @@ def polls(config_path: Path | None, fmt: str) -> None:
     """List polls with their state, times and vote counts."""
     config = load_or_exit(config_path, secrets_required=False)
 
-    async def collect(service: PollService) -> list[PollResults]:
-        ids = [poll.id for poll in service.polls] + await service.removed_polls()
-        return [await service.results(poll_id) for poll_id in ids]
-
-    rows = run_async(lambda: with_service(config, collect, read_only=True))
+    rows = run_async(lambda: with_service(config, all_results, read_only=True))
     if fmt == "json":
-        click.echo(json.dumps([_poll_summary(r) for r in rows], indent=2))
+        click.echo(json.dumps([poll_summary(r) for r in rows], indent=2))
         return
     table = Table(title=escape(f"Polls — {config.settings.store.name}"))
     for column in ("id", "state", "opened", "closes / closed", "votes", "voters"):
@@ -60,23 +56,6 @@ def polls(config_path: Path | None, fmt: str) -> None:
             str(r.voters),
         )
     Console().print(table)
-
-
-def _poll_summary(results: PollResults) -> dict[str, Any]:
-    data = results.to_json()
-    keys = (
-        "id",
-        "question",
-        "state",
-        "total_votes",
-        "voters",
-        "opened_at",
-        "closes_at",
-        "closed_at",
-        "verdict",
-        "runoff_of",
-    )
-    return {key: data[key] for key in keys}
 
 
 @main.command()
