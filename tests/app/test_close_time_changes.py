@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from tests.cli_runner import engagebot
 from tests.conftest import WriteConfig
 from tests.fakes import RecordingPlatform, Replies, click
 from tests.harness import running_app, until
+from tests.results.results_helpers import staff, write_shop
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # Sun 1 Mar 09:00 in Paris
 AERO = encode_vote("helmets", "aero")
@@ -130,3 +132,23 @@ def test_schedule_shows_the_closing_time_the_config_now_gives(write_config: Writ
     assert len(closes) == 1
     expected = (opened + timedelta(days=10)).astimezone(UTC)
     assert datetime.fromisoformat(closes[0]["utc_time"].replace("Z", "+00:00")) == expected
+
+
+async def test_a_runoff_round_keeps_its_closing_time_when_the_config_changes(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(START)
+    path = write_shop(tmp_path)  # duration: 2d, run-off when too close
+    async with running_app(path, clock) as (app, _):
+        for user, option in (("ann", "aero"), ("bob", "urban")):
+            await app.handle(click(user, encode_vote("helmets", option), clock.now(), Replies()))
+        command, _replies = staff("close", "helmets")
+        await app.handle(command)
+        runoff = await app.store.get_poll("helmets-r2")
+        assert runoff is not None and runoff.state is PollState.OPEN
+        assert runoff.closes_at == START + timedelta(days=2)
+
+        path.write_text(path.read_text().replace("duration: 2d", "duration: 9d"))
+        await app.reload(load_config(path))
+        again = await app.store.get_poll("helmets-r2")
+        assert again is not None and again.closes_at == runoff.closes_at

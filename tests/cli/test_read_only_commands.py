@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,8 @@ prompts:
 
 # The same shop as the server runs it: Discord and Slack, tokens only in the server's
 # environment. The merchant's laptop (or a cron job) has a copy without them.
-ON_THE_SERVER = """\
+ON_THE_SERVER = (
+    """\
 store: {name: Test Shop, timezone: Europe/Paris, currency: EUR}
 platforms:
   discord:
@@ -57,8 +59,11 @@ channels:
   community:
     discord: "234567890123456789"
     slack: C0123ABCD
-""" + POLL
+"""
+    + POLL
+)
 
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 NO_SECRETS = {"DISCORD_TOKEN": "", "SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": ""}
 READ_COMMANDS = [
     ("results", "helmets", "--format", "json"),
@@ -123,25 +128,17 @@ def test_commands_that_change_the_database_still_need_the_secrets(shop: Path) ->
     assert "DISCORD_TOKEN" in done.stderr
 
 
-async def test_read_commands_read_what_a_running_bot_just_wrote(
-    shop: Path, tmp_path: Path
-) -> None:
+async def test_read_commands_read_what_a_running_bot_just_wrote(shop: Path, tmp_path: Path) -> None:
     # The bot holds the database open; its latest vote is only in the -wal file.
     running = SqliteStore(tmp_path / "data" / "engagebot.db")
     await running.open()
     try:
-        await running.close_poll("helmets", running_now(), "test")
+        await running.close_poll("helmets", datetime.now(UTC), "test")
         done = engagebot("results", "helmets", "--format", "json", "-c", str(shop), env=NO_SECRETS)
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["state"] == "closed"
     finally:
         await running.close()
-
-
-def running_now() -> "datetime":  # noqa: UP037
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
 
 
 def test_a_database_not_created_yet_is_read_as_empty_and_not_created(
@@ -217,8 +214,7 @@ def test_read_commands_work_where_the_database_cannot_be_written(
     outputs: dict[str, str] = {}
     for command in READ_COMMANDS:
         done = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-            + [sys.executable, "-m", "bot", *command, "-c", str(config)],
+            [*AS_NOBODY, sys.executable, "-m", "bot", *command, "-c", str(config)],
             capture_output=True,
             text=True,
             timeout=60,
