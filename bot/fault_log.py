@@ -68,12 +68,9 @@ class FaultLog:
     def _log_count(self, fault: _Fault) -> None:
         now = self.clock.now()
         seconds = round((now - fault.since).total_seconds())
+        span = f"{seconds} s" if seconds > 1 else "second"  # at shutdown it may be less
         self.logger.error(
-            "… %s more %s in the last %d s: %s",
-            f"{fault.count:,}",
-            fault.what,
-            seconds,
-            fault.reason,
+            "… %s more %s in the last %s: %s", f"{fault.count:,}", fault.what, span, fault.reason
         )
         fault.count = 0
         fault.since = now
