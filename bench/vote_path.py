@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.core.refs import UserRef
 from bot.storage.base import Ballot, BallotRequest, Decide
 from bot.storage.codec import to_micros
-from bot.storage.sqlite import SqliteStore, Synchronous
+from bot.storage.sqlite.store import SqliteStore, Synchronous
 
 OPTIONS = ("linen-tote", "canvas-tote", "jute-tote")
 POLL = "bench-poll"

@@ -24,7 +24,7 @@ from bot.prompts.service import PromptService
 from bot.publisher import Publisher
 from bot.reconcile import Reconciler
 from bot.storage.base import Store
-from bot.storage.writer import WriterStats
+from bot.storage.sqlite.writer import WriterStats
 
 log = logging.getLogger(__name__)
 
