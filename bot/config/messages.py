@@ -551,9 +551,6 @@ def bad_platform_id(platform: str, value: str | None) -> str:
 
 BAD_DATABASE: Msg = (
     "the database URL is not supported",
-    "write sqlite:///data/engagebot.db (a path relative to this file)",
-)
-POSTGRES_NOT_YET: Msg = (
-    "PostgreSQL is not supported by this version of engagebot yet",
-    "use sqlite:///data/engagebot.db for now",
+    "write sqlite:///data/engagebot.db (a path relative to this file) or "
+    "postgresql://user@host:5432/engagebot",
 )

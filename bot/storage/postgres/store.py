@@ -100,6 +100,7 @@ class PostgresStore:
         self._pool: Any = None
         self._votes = VoteBatcher(self._run_vote_batch, max_batch=max_batch)
         self.schema_version = 0
+        self._empty = False  # read-only, and engagebot never created its tables here
 
     @property
     def writer_stats(self) -> WriterStats:
@@ -153,13 +154,24 @@ class PostgresStore:
         self._votes.start()
 
     async def _check_schema(self, conn: Conn) -> int:
+        """For a read-only store nothing is migrated: a database the bot never used reads
+        as an empty one, and an older schema is read as it is (said in one line)."""
         version = await current_version(conn)
         latest = load_migrations()[-1].version
-        if version != latest:
+        if version > latest:
             raise StorageError(
-                f"the database postgresql://{self.url.where} has schema version {version}, "
-                f"this engagebot uses {latest}, and this command only reads: start the bot "
-                "(or any command that writes) once, then try again"
+                f"the database schema is version {version} but this engagebot knows only up "
+                f"to {latest}: upgrade engagebot or use another database"
+            )
+        if version == 0:
+            self._empty = True
+        elif version < latest:
+            log.warning(
+                "the database postgresql://%s has schema version %d, this engagebot's is %d: "
+                "read as it is (the bot upgrades it when it next starts)",
+                self.url.where,
+                version,
+                latest,
             )
         return version
 
@@ -180,6 +192,8 @@ class PostgresStore:
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         pool = self._require_pool()
+        if self._empty:
+            return []
         try:
             return list(await pool.fetch(sql, *args))
         except CONNECTION_ERRORS as exc:
