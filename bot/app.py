@@ -16,6 +16,7 @@ from bot.core.adapter import Adapter
 from bot.core.content import Content
 from bot.core.events import ActionInvoked, AdapterReady, CommandInvoked, Event, MessageReceived
 from bot.core.refs import ChannelRef
+from bot.errors import StorageError
 from bot.fault_log import FaultLog
 from bot.metrics import Metrics
 from bot.polls.live import LiveTally
@@ -224,7 +225,10 @@ class App:
             self.faults.failed(kind, f"could not handle {kind}", error, what)
             responder = getattr(event, "responder", None)
             if responder is not None:
-                await responder.reply_private(messages.INTERNAL_ERROR)
+                lost = isinstance(event, ActionInvoked) and isinstance(error, StorageError)
+                await responder.reply_private(
+                    messages.VOTE_NOT_RECORDED if lost else messages.INTERNAL_ERROR
+                )
 
     async def _on_action(self, event: ActionInvoked) -> None:
         received = self.clock.now()

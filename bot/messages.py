@@ -62,6 +62,8 @@ REMOVED_POLL = "(removed from the config) {poll_id}"
 INTERNAL_ERROR = (
     "Sorry, something went wrong on our side and nothing was changed. Please try again."
 )
+# The database could not be reached or lost the connection mid-vote: never a false "counted".
+VOTE_NOT_RECORDED = "Sorry, we could not record your vote just now. Please try again."
 
 # -- Slack (bot/adapters/slack) ---------------------------------------------------------
 SLACK_VOTE_BUTTON = "Vote: {label}"

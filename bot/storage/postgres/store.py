@@ -62,6 +62,8 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
+    # asyncpg's own state machine, tripped by a connection that died mid-operation.
+    asyncpg.InternalClientError,
 )
 _RETRY = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 CONNECT_TIMEOUT = 10.0
@@ -101,6 +103,8 @@ class PostgresStore:
         self._votes = VoteBatcher(self._run_vote_batch, max_batch=max_batch)
         self.schema_version = 0
         self._empty = False  # read-only, and engagebot never created its tables here
+        self._failures = 0  # connection failures in a row
+        self._retry_at = 0.0  # time.monotonic() before which we do not try again
 
     @property
     def writer_stats(self) -> WriterStats:
@@ -190,16 +194,46 @@ class PostgresStore:
             raise StorageError("the store is not open")
         return self._pool
 
+    def _check_backoff(self) -> None:
+        """While PostgreSQL is away, fail at once instead of every caller waiting for a
+        connection attempt; try again after a back-off that doubles up to 5 s."""
+        if self._failures >= 2 and time.monotonic() < self._retry_at:
+            raise StorageError(
+                f"PostgreSQL at {self.url.host}:{self.url.port} is not answering; "
+                "reconnecting in a moment"
+            )
+
+    def _connection_lost(self, exc: BaseException) -> StorageError:
+        self._failures += 1
+        if self._failures == 1:
+            log.warning(
+                "lost the connection to PostgreSQL at %s:%d (%s): reconnecting",
+                self.url.host,
+                self.url.port,
+                _reason(exc),
+            )
+        if self._failures >= 2:
+            self._retry_at = time.monotonic() + min(5.0, 0.1 * 2 ** (self._failures - 2))
+        return _lost(exc)
+
+    def _connection_ok(self) -> None:
+        if self._failures:
+            log.warning("PostgreSQL at %s:%d answers again", self.url.host, self.url.port)
+            self._failures = 0
+
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         pool = self._require_pool()
         if self._empty:
             return []
+        self._check_backoff()
         try:
-            return list(await pool.fetch(sql, *args))
+            rows = list(await pool.fetch(sql, *args))
         except CONNECTION_ERRORS as exc:
-            raise _lost(exc) from exc
+            raise self._connection_lost(exc) from exc
         except asyncpg.PostgresError as exc:
             raise StorageError(f"database read failed: {exc}") from exc
+        self._connection_ok()
+        return rows
 
     async def _write(self, work: Callable[[Conn], Awaitable[T]]) -> T:
         """work(conn) in one transaction; retried when PostgreSQL picks it as a deadlock
@@ -207,16 +241,21 @@ class PostgresStore:
         if self.read_only:
             raise StorageError("this command only reads; the database was opened read-only")
         pool = self._require_pool()
+        self._check_backoff()
         for attempt in range(5):
             try:
                 async with pool.acquire() as conn, conn.transaction():
-                    return await work(conn)
+                    result = await work(conn)
+                self._connection_ok()
+                return result
             except _RETRY as exc:
                 if attempt == 4:
                     raise StorageError("the database kept refusing the write (contention)") from exc
                 await asyncio.sleep(0.005 * 2**attempt)
             except CONNECTION_ERRORS as exc:
-                raise _lost(exc) from exc
+                # Not retried: the COMMIT may have landed, and nobody may hear "counted"
+                # for a vote we cannot vouch for. The caller says "please try again".
+                raise self._connection_lost(exc) from exc
             except asyncpg.PostgresError as exc:
                 raise StorageError(f"database write failed: {exc}") from exc
         raise AssertionError("unreachable")

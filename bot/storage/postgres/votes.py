@@ -261,8 +261,13 @@ class VoteBatcher:
         stats.largest_batch = max(stats.largest_batch, len(requests))
         try:
             outcomes = await self._run_batch(requests)
-        except StorageError as exc:
+        except Exception as exc:  # the batch as a whole failed: each of its votes fails
             stats.failed_batches += 1
+            if not isinstance(exc, StorageError):
+                log.error("a vote batch failed unexpectedly", exc_info=exc)
+                error = StorageError(f"could not write to the database: {exc}")
+                error.__cause__ = exc
+                exc = error
             return [(False, exc)] * len(requests)
         stats.commits += 1
         stats.operations += len(requests)
