@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.config.schema import PollConfig
-from bot.polls.verdict import Decision, decide
+from bot.polls.verdict import Decision, Verdict, decide
 from bot.storage.base import PollRecord, PollState, Tally
 
 
@@ -45,9 +45,19 @@ class PollResults:
         return tuple(option for option in self.options if option.votes == top)
 
     @property
-    def winner(self) -> OptionResult | None:
+    def sole_leader(self) -> OptionResult | None:
+        """The one option with the most votes (None on a tie or before any vote)."""
         leaders = self.leaders
         return leaders[0] if len(leaders) == 1 else None
+
+    @property
+    def winner(self) -> OptionResult | None:
+        """The winner only when the verdict decides one (a clear winner by the poll's
+        decision rule). Leading, leaning or ahead on too few votes is not winning:
+        nobody gets a trophy, and `leader` says who is ahead."""
+        if self.decision.verdict is not Verdict.CLEAR_WINNER:
+            return None
+        return self.sole_leader
 
     def ranked(self) -> list[OptionResult]:
         return sorted(self.options, key=lambda option: -option.votes)
