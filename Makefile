@@ -22,6 +22,7 @@ DEV_DEPS := $(VENV)/.installed-dev
 .PHONY: run test lint bench reset clean FORCE
 
 run: $(RUN_DEPS)
+	@if [ -e $(DATA) ]; then echo "(continuing the demo saved in $(DATA); 'make reset' starts it over)"; fi
 	$(BIN)/engagebot run --config $(CONFIG)
 
 test: $(DEV_DEPS)
@@ -42,7 +43,9 @@ endif
 
 $(VENV_OK):
 	@test -n "$(WANTED)" || { echo "$(PYTHON) not found: install Python >= 3.11, or run e.g. make PYTHON=python3.12"; exit 1; }
-	@if [ -e $(VENV) ]; then echo "$(VENV) was made by another Python ($(or $(HAVE),missing)); rebuilding it with $(WANTED)"; rm -rf $(VENV); fi
+	@if [ -e $(VENV) ]; then \
+	  echo "$(VENV) $(if $(HAVE),was made by Python $(HAVE),has lost its Python); rebuilding it with Python $(WANTED)"; \
+	  rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@touch $@
