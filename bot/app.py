@@ -16,12 +16,14 @@ from bot.core.adapter import Adapter
 from bot.core.content import Content
 from bot.core.events import ActionInvoked, AdapterReady, CommandInvoked, Event, MessageReceived
 from bot.core.refs import ChannelRef
+from bot.metrics import Metrics
 from bot.polls.live import LiveTally
 from bot.polls.service import PollService
 from bot.prompts.service import PromptService
 from bot.publisher import Publisher
 from bot.reconcile import Reconciler
 from bot.storage.base import Store
+from bot.storage.writer import WriterStats
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,25 @@ SHUTDOWN_GRACE = timedelta(seconds=5)
 DELIVERY_MEMORY = timedelta(days=7)
 
 
+class Pulse:
+    """Tells whoever waits that polls may have changed (a vote, an open, a close): the
+    dashboard's live pages re-read what they show."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._event = asyncio.Event()
+
+    def beat(self) -> None:
+        self.count += 1
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    @property
+    def event(self) -> asyncio.Event:
+        """Set at the next beat."""
+        return self._event
+
+
 class App:
     def __init__(
         self,
@@ -40,6 +61,7 @@ class App:
         adapters: list[Adapter],
         clock: Clock | None = None,
         watch_interval: timedelta | None = EXTERNAL_CHANGES_INTERVAL,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -48,8 +70,13 @@ class App:
         self.watch_interval = watch_interval
         self.polls = PollService(config, store, self.clock)
         self.prompts = PromptService(config, store, self.clock)
-        self.live = LiveTally(self._render_poll, self.adapters, self.clock)
-        self.publisher = Publisher(store, self.clock, self.adapters)
+        self.metrics = metrics or Metrics()
+        self.changes = Pulse()
+        self.ready: set[str] = set()  # platforms that reported AdapterReady
+        self.live = LiveTally(
+            self._render_poll, self.adapters, self.clock, self.metrics.count_tally_edit
+        )
+        self.publisher = Publisher(store, self.clock, self.adapters, self.metrics.count_post)
         self.chat = Reconciler(self.polls, self.prompts, self.publisher, self.live)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -60,6 +87,10 @@ class App:
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
+        stats = getattr(self.store, "writer_stats", None)
+        if isinstance(stats, WriterStats):
+            stats.on_commit = self.metrics.observe_batch
+        self.metrics.watch_logs()
         await self.store.open()
         # Replays come within minutes (Discord tokens live 15 min, Slack retries for an
         # hour); older delivery ids only make the table grow.
@@ -85,6 +116,9 @@ class App:
                 log.exception("scheduling step failed; retrying shortly")
                 wake_at = self.clock.now() + RETRY_AFTER_FAILURE
             await self.clock.sleep_until(wake_at, self._wake)
+            if not self._wake.is_set():  # woke on time, not woken early by a change
+                lag = (self.clock.now() - wake_at).total_seconds()
+                self.metrics.scheduler_lag_seconds.observe(max(lag, 0.0))
             self._wake.clear()
 
     async def next_wake(self, checked: datetime | None = None) -> datetime:
@@ -131,6 +165,21 @@ class App:
             except Exception:
                 log.exception("adapter %s did not stop cleanly", adapter.name)
         await self.store.close()
+        self.metrics.unwatch_logs()
+
+    # -- readiness ----------------------------------------------------------------------
+
+    def platform_status(self) -> dict[str, str]:
+        """Each platform: "ready", "starting" (not connected yet) or "disconnected"."""
+        status: dict[str, str] = {}
+        for name, adapter in self.adapters.items():
+            # Adapters that can lose their connection say so with `connected`.
+            connected = getattr(adapter, "connected", True)
+            if name not in self.ready:
+                status[name] = "starting"
+            else:
+                status[name] = "ready" if connected else "disconnected"
+        return status
 
     # -- events -------------------------------------------------------------------------
 
@@ -156,6 +205,7 @@ class App:
                 if post is not None:
                     log.debug("reply to prompt %s counted", post.prompt_id)
             elif isinstance(event, AdapterReady):
+                self.ready.add(event.platform)
                 log.info("%s is ready", event.platform)
         except Exception:
             log.exception("could not handle %s", type(event).__name__)
@@ -164,9 +214,16 @@ class App:
                 await responder.reply_private(messages.INTERNAL_ERROR)
 
     async def _on_action(self, event: ActionInvoked) -> None:
+        received = self.clock.now()
+        platform = event.user.platform
         reply = await self.polls.vote(event)
         # The vote is stored before this reply: the reply is the acknowledgement.
         await event.responder.reply_private(reply.text)
+        acked = (self.clock.now() - received).total_seconds()
+        self.metrics.vote_ack_seconds.labels(platform).observe(acked)
+        self.metrics.count_vote(platform, reply.outcome)
+        if reply.tally_changed:
+            self.changes.beat()
         if reply.tally_changed and reply.poll_id:
             try:
                 await self._refresh_tally(reply.poll_id)
@@ -186,6 +243,7 @@ class App:
     async def reconcile(self) -> None:
         """Open/close what is due, post what is not posted yet (see Reconciler)."""
         await self.chat.run()
+        self.changes.beat()  # a poll may have opened or closed
         if self.chat.runoff_opened.is_set():
             self.chat.runoff_opened.clear()
             self._wake.set()  # the loop learns when the run-off closes

@@ -175,3 +175,27 @@ def options(count: int) -> str:
 
 # -- Discord: short product link, used when a poll's text would exceed Discord's limit ----
 DISCORD_PRODUCT_LINK_SHORT = "View"
+
+
+# -- Web dashboard and API (bot/web) -----------------------------------------------------
+WEB_INTERNAL_ERROR = "Something went wrong on our side; the details are in the bot's log."
+WEB_TOKEN_NEEDED = "Sign in first: send the header 'Authorization: Bearer <token>'."
+WEB_BAD_TOKEN = "That token is not right."
+WEB_BAD_CSRF = "This form has expired; reload the page and try again."
+WEB_TOO_MANY_TRIES = "Too many wrong tokens; try again in {seconds} s."
+WEB_NO_TOKEN_SET = (
+    "This dashboard has no token: use the sign-in link the bot printed when it started "
+    "(restart the bot for a new one), or set ENGAGEBOT_WEB_TOKEN."
+)
+WEB_LINK_USED = "That sign-in link was already used or has expired; restart the bot for a new one."
+WEB_BAD_DAYS = "days must be a whole number from 1 to 366"
+WEB_BAD_DATE = "{name} must be a date like 2026-03-01"
+WEB_DATES_REVERSED = "since is after until"
+WEB_SIGNED_OUT = "You are signed out."
+WEB_ACTION_UNKNOWN = "Unknown action: use open or close."
+WEB_GREETING = "Dashboard: {url}"
+WEB_GREETING_LINK = "Dashboard: {url} — sign in once with {link}"
+WEB_CANNOT_LISTEN = (
+    "Dashboard not started: cannot listen on {host}:{port} ({reason}); "
+    "choose another port under web: in the config"
+)

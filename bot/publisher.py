@@ -38,6 +38,7 @@ CANNOT_TELL = (
 
 Build = Callable[[], Awaitable[Content]]
 Slot = tuple[PostKind, str, ChannelRef]
+OnPost = Callable[[str, str], None]  # (kind, platform) of each message posted
 
 
 def backoff(failures: int) -> timedelta:
@@ -57,10 +58,17 @@ def describe(slot: Slot) -> str:
 
 
 class Publisher:
-    def __init__(self, store: Store, clock: Clock, adapters: dict[str, Adapter]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        adapters: dict[str, Adapter],
+        on_post: OnPost | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.adapters = adapters
+        self.on_post = on_post
         self._confirmed: dict[Slot, MessageRef] = {}
         self._failing: dict[Slot, str] = {}  # slot -> the reason already logged
         self._retry_at: dict[Slot, datetime] = {}  # backing off until then
@@ -142,7 +150,7 @@ class Publisher:
             await self._failed(slot, claim, str(error) or type(error).__name__, error)
             return None
         tries = f" after {claim.attempts + 1} tries" if claim.attempts else ""
-        self._failing.pop(slot, None)
+        self._posted(slot)
         log.info("posted %s%s", describe(slot), tries)
         return message
 
@@ -162,10 +170,15 @@ class Publisher:
         except Exception as error:
             self._log_failure(slot, str(error) or type(error).__name__, error)
             return None
-        self._failing.pop(slot, None)
+        self._posted(slot)
         await self.store.record_message(subject, message, self.clock.now())
         self._confirmed[slot] = message
         return message
+
+    def _posted(self, slot: Slot) -> None:
+        self._failing.pop(slot, None)
+        if self.on_post is not None:
+            self.on_post(slot[0].value, slot[2].platform)
 
     def _log_failure(self, slot: Slot, reason: str, error: Exception) -> None:
         """Once per post and reason until it lands: a refused post is retried quietly."""

@@ -17,6 +17,7 @@ from bot.clock import SystemClock
 from bot.config import LoadedConfig
 from bot.errors import ConfigError
 from bot.storage import open_store
+from bot.web.host import start_web_host, web_settings
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,10 @@ async def serve(config: LoadedConfig, reload: Reload | None = None) -> None:
 
         with suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_hangup)
+    settings = web_settings(config)
     try:
         await app.start()
+        web = await start_web_host(app, settings) if settings is not None else None
     except BaseException:
         # A platform refused us (bad token, unreachable): release the database and any
         # adapter already connected, so the process exits instead of hanging.
@@ -60,6 +63,8 @@ async def serve(config: LoadedConfig, reload: Reload | None = None) -> None:
             waiter.cancel()
         app.stop()
         await scheduler
+        if web is not None:
+            await web.stop()
         await app.shutdown()
         log.info("stopped")
 

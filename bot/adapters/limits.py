@@ -17,3 +17,9 @@ DISCORD = PlatformLimits(max_options=9, max_label_length=80, edit_interval=2.0, 
 SLACK = PlatformLimits(max_options=15, max_label_length=75, edit_interval=5.0)
 
 LIMITS: dict[str, PlatformLimits] = {"console": CONSOLE, "discord": DISCORD, "slack": SLACK}
+
+# The largest image file each platform takes as an upload. Discord: 10 MiB for a bot in a
+# server without boosts. Slack accepts 1 GB; no product photo needs more than 50 MiB. The
+# console uploads nothing, but a config should not name a file no platform could take.
+MIB = 1024 * 1024
+MAX_IMAGE_BYTES: dict[str, int] = {"console": 50 * MIB, "discord": 10 * MIB, "slack": 50 * MIB}

@@ -5,10 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -28,20 +26,10 @@ from bot.config import LoadedConfig
 from bot.errors import EngageBotError
 from bot.polls.render import render_results
 from bot.polls.results import PollResults
-from bot.polls.service import CloseOutcome, PollService
+from bot.polls.service import CloseOutcome
+from bot.readouts import all_results, poll_summary
 from bot.storage.base import PollState
-from bot.timefmt import human, local_to_utc
-
-
-@dataclass(frozen=True)
-class _Listed:
-    """A poll's results plus when it opens and closes: the stored times once it opened,
-    the configured ones while it is scheduled."""
-
-    results: PollResults
-    opens_at: datetime | None
-    closes_at: datetime | None
-    duration: timedelta | None  # scheduled to open at the bot's start, for this long
+from bot.timefmt import human
 
 
 @main.command()
@@ -51,41 +39,23 @@ def polls(config_path: Path | None, fmt: str) -> None:
     """List polls with their state, times and vote counts."""
     config = load_or_exit(config_path)
 
-    async def collect(service: PollService) -> list[_Listed]:
-        ids = [poll.id for poll in service.polls] + await service.removed_polls()
-        return [_listed(service, await service.results(poll_id)) for poll_id in ids]
-
-    rows = run_async(lambda: with_service(config, collect))
+    rows = run_async(lambda: with_service(config, all_results))
     if fmt == "json":
-        click.echo(json.dumps([_poll_summary(row) for row in rows], indent=2))
+        click.echo(json.dumps([poll_summary(r) for r in rows], indent=2))
         return
     table = Table(title=escape(f"Polls — {config.settings.store.name}"))
     for column in ("id", "state", "opens / opened", "closes / closed", "votes", "voters"):
         table.add_column(column, justify="right" if column in ("votes", "voters") else "left")
-    for row in rows:
-        r = row.results
-        opens = human(row.opens_at, config.zone) if row.opens_at else "—"
-        if r.state is PollState.SCHEDULED and row.opens_at is None:
+    for r in rows:
+        opens = human(r.opens_at, config.zone) if r.opens_at else "—"
+        if r.state is PollState.SCHEDULED and r.opens_at is None:
             opens = "when the bot starts"
-        ends = r.closed_at or row.closes_at
+        ends = r.closed_at or r.closes_at
         closes = human(ends, config.zone) if ends else "—"
-        if ends is None and row.duration is not None:
-            closes = f"{_span(row.duration)} after opening"
+        if ends is None and r.duration is not None:
+            closes = f"{_span(r.duration)} after opening"
         table.add_row(r.id, r.state.value, opens, closes, str(r.total_votes), str(r.voters))
     Console().print(table)
-
-
-def _listed(service: PollService, results: PollResults) -> _Listed:
-    poll = next((p for p in service.polls if p.id == results.id), None)
-    if results.state is not PollState.SCHEDULED or poll is None:
-        return _Listed(results, results.opened_at, results.closes_at, None)
-    opens = service.opens_at(poll)
-    if opens is not None:
-        closes = service.closes_at(poll, opens)
-    else:  # opens at the bot's start: only a fixed close time is known
-        closes = local_to_utc(poll.closes, service.config.zone) if poll.closes else None
-    duration = poll.duration if closes is None else None
-    return _Listed(results, opens, closes, duration)
 
 
 def _span(duration: timedelta) -> str:
@@ -96,21 +66,6 @@ def _span(duration: timedelta) -> str:
             count = minutes // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
-def _poll_summary(row: _Listed) -> dict[str, Any]:
-    data = row.results.to_json()
-    keys = ("id", "question", "state", "total_votes", "voters")
-    summary = {key: data[key] for key in keys}
-    summary |= {
-        "opens_at": row.opens_at.isoformat() if row.opens_at else None,
-        "opened_at": data["opened_at"],
-        "closes_at": row.closes_at.isoformat() if row.closes_at else None,
-        "closed_at": data["closed_at"],
-        # Opens when the bot starts and runs this long (seconds); else null.
-        "duration_seconds": int(row.duration.total_seconds()) if row.duration else None,
-    }
-    return summary | {key: data[key] for key in ("verdict", "winner", "leader", "runoff_of")}
 
 
 @main.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -20,6 +20,7 @@ from bot.errors import EngageBotError
 from bot.polls import export as exporting
 from bot.polls.engagement import Report, build_report
 from bot.polls.service import PollService
+from bot.readouts import report_window
 
 DEFAULT_DAYS = 14
 
@@ -102,8 +103,7 @@ def report(
     """Engagement per day: polls running, votes, participants, prompt posts, replies."""
     config = load_or_exit(config_path)
     now = SystemClock().now()
-    last = _day(until) or now.astimezone(config.zone).date()
-    first = _day(since) or last - timedelta(days=DEFAULT_DAYS - 1)
+    first, last = report_window(now.astimezone(config.zone).date(), _day(since), _day(until))
     if first > last:
         raise click.BadParameter("--since is after --until", param_hint="--since")
 

@@ -16,7 +16,6 @@ from bot.cli.common import chosen_path, config_option, fail, format_option
 from bot.config import LoadedConfig, load_config
 from bot.errors import EngageBotError
 
-STAND_IN = "unset-and-not-needed-here"
 CLIENT_ID_HINT = (
     "hint: export DISCORD_TOKEN first, or pass --client-id "
     "(Developer Portal → your application → General Information → Application ID)"
@@ -44,7 +43,7 @@ def invite_url(config_path: Path | None, client_id: str | None) -> None:
         token = settings.token.get_secret_value() if settings is not None else ""
         if settings is None or not token:
             problem = "has no platforms.discord block with a token"
-        elif token == STAND_IN:
+        elif token.startswith("${"):
             problem = "reads the Discord token from an environment variable that is not set"
         else:
             client_id = invite.client_id_from_token(token)
@@ -61,15 +60,16 @@ def invite_url(config_path: Path | None, client_id: str | None) -> None:
 
 
 class _SecretsNotNeeded(Mapping[str, str]):
-    """The environment, with a stand-in for unset variables: a Slack manifest is made
-    before the app (and so its tokens) exists, an invite link needs only the Discord
-    token's public part, and neither prints a secret."""
+    """The environment, an unset variable standing for itself (`${NAME}`): a Slack
+    manifest is made before the app, and so its tokens, exist; an invite link needs only
+    the Discord token's public part; neither prints a secret. The config checks leave a
+    value that still reads `${…}` to the platform's own start-up."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
 
     def __getitem__(self, name: str) -> str:
-        return self._env.get(name) or STAND_IN
+        return self._env.get(name) or f"${{{name}}}"
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._env)

@@ -39,6 +39,7 @@ class LiveTally:
     render: Render
     adapters: dict[str, Adapter]
     clock: Clock
+    on_edit: Callable[[str], None] | None = None  # told the platform of each edit sent
     _slots: dict[MessageRef, _MessageSlot] = field(default_factory=dict)
 
     def edits_sent(self, message: MessageRef) -> int:
@@ -100,4 +101,6 @@ class LiveTally:
         finally:
             slot.last_edit = self.clock.now()
         slot.edits += 1
+        if self.on_edit is not None:
+            self.on_edit(message.channel.platform)
         return True

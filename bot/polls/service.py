@@ -47,6 +47,8 @@ class VoteReply:
     text: str
     poll_id: str | None = None
     tally_changed: bool = False
+    # For metrics: counted, changed, unchanged, refused, duplicate or stale.
+    outcome: str = "refused"
 
 
 class CloseOutcome(enum.Enum):
@@ -352,18 +354,18 @@ class PollService:
             closed = PollRecord(poll.id, PollState.CLOSED)
             return VoteReply(self._closed_reply(poll, closed, self.clock.now()) or "", poll.id)
         if status is CastStatus.DUPLICATE:
-            return VoteReply(messages.DUPLICATE_DELIVERY, poll.id)
+            return VoteReply(messages.DUPLICATE_DELIVERY, poll.id, outcome="duplicate")
         if status is CastStatus.STALE:
-            return VoteReply(messages.STALE_CLICK, poll.id)
+            return VoteReply(messages.STALE_CLICK, poll.id, outcome="stale")
         if status is CastStatus.REJECTED:
             return VoteReply(self._rejection_text(poll, result), poll.id)
         if status is CastStatus.WITHDRAWN:
-            return VoteReply(messages.VOTE_WITHDRAWN.format(question=question), poll.id, True)
+            text = messages.VOTE_WITHDRAWN.format(question=question)
+            return VoteReply(text, poll.id, True, outcome="changed")
         choice = self._labels(poll, result.ballot.options if result.ballot else ())
         if status is CastStatus.UNCHANGED:
-            return VoteReply(
-                messages.VOTE_UNCHANGED.format(choice=choice, question=question), poll.id
-            )
+            text = messages.VOTE_UNCHANGED.format(choice=choice, question=question)
+            return VoteReply(text, poll.id, outcome="unchanged")
         if result.previous:
             text = messages.VOTE_CHANGED.format(
                 question=question, previous=self._labels(poll, result.previous), choice=choice
@@ -387,7 +389,8 @@ class PollService:
             extras.append(messages.CHANGE_ANYTIME)
         if poll.results == "on_close":
             extras.append(messages.RESULTS_AT_CLOSE)
-        return VoteReply(" ".join(extras), poll.id, True)
+        outcome = "changed" if result.previous else "counted"
+        return VoteReply(" ".join(extras), poll.id, True, outcome=outcome)
 
     def _rejection_text(self, poll: PollConfig, result: CastResult) -> str:
         code = result.rejection.code if result.rejection else ""

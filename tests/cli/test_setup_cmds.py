@@ -65,7 +65,7 @@ def test_invite_url_without_a_token_says_what_to_do() -> None:
 
     bad = engagebot("discord", "invite-url", "-c", FULL, env={"DISCORD_TOKEN": "not-a-token"})
     assert bad.returncode == 2
-    assert "does not look like a bot token" in bad.stderr
+    assert "does not look like a" in bad.stderr and "bot token" in bad.stderr
     assert "not-a-token" not in bad.stderr
 
     wrong = engagebot("discord", "invite-url", "--client-id", "12abc")
@@ -123,3 +123,19 @@ def test_slack_manifest_http_mode_uses_the_configured_address(tmp_path: Path) ->
     data = yaml.safe_load(override.stdout)
     assert data["settings"]["event_subscriptions"]["request_url"] == public
     assert data["features"]["slash_commands"][0]["url"] == public
+
+
+def test_slack_manifest_for_a_slack_only_config_before_the_app_exists(tmp_path: Path) -> None:
+    """The manifest creates the app, so its tokens cannot be set yet."""
+    config = tmp_path / "bot.yaml"
+    config.write_text(
+        "store: {name: Velo Corner}\n"
+        "platforms:\n"
+        "  slack: {bot_token: '${SLACK_BOT_TOKEN}', app_token: '${SLACK_APP_TOKEN}'}\n"
+        "channels:\n"
+        "  community: {slack: C0123ABCD}\n",
+        encoding="utf-8",
+    )
+    result = engagebot("slack", "manifest", "-c", str(config), env=NO_TOKENS)
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["settings"]["socket_mode_enabled"] is True

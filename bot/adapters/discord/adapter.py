@@ -135,6 +135,12 @@ class DiscordAdapter:
         details = {"user": str(client.user), "servers": str(len(client.guilds))}
         await sink.handle(AdapterReady(PLATFORM, details))
 
+    @property
+    def connected(self) -> bool:
+        """The gateway connection is up (False while discord.py reconnects)."""
+        client = self._client
+        return client is not None and not client.is_closed() and bool(client.ws and client.ws.open)
+
     async def started(self) -> None:
         pass
 

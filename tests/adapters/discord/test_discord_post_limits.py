@@ -90,6 +90,7 @@ async def test_photos_beyond_24_mb_are_left_out_of_a_post(
     for n in range(1, 10):  # nine 4.5 MB photos: 40 MB, Discord takes 25 MiB a request
         photo = tmp_path / f"photo{n}.png"
         with photo.open("wb") as file:
+            file.write(b"\x89PNG\r\n\x1a\n")  # a PNG by its bytes, or it is never uploaded
             file.truncate(4_500_000)
         photos.append(photo)
     config = write_config(tmp_path, fake)
@@ -122,6 +123,7 @@ async def test_a_refused_post_is_not_retried_at_once(fake: FakeDiscord, tmp_path
     fake.max_request_bytes = 1024 * 1024  # as if Discord's request limit were 1 MiB
     photo = tmp_path / "big.png"
     with photo.open("wb") as file:
+        file.write(b"\x89PNG\r\n\x1a\n")
         file.truncate(2 * 1024 * 1024)
     config = write_config(tmp_path, fake)
     async with running_app(config) as (_, adapter):
