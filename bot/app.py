@@ -16,6 +16,7 @@ from bot.core.adapter import Adapter
 from bot.core.content import Content
 from bot.core.events import ActionInvoked, AdapterReady, CommandInvoked, Event, MessageReceived
 from bot.core.refs import ChannelRef
+from bot.fault_log import FaultLog
 from bot.metrics import Metrics
 from bot.polls.live import LiveTally
 from bot.polls.service import PollService
@@ -32,6 +33,12 @@ EXTERNAL_CHANGES_INTERVAL = timedelta(seconds=5)
 RETRY_AFTER_FAILURE = timedelta(seconds=30)
 SHUTDOWN_GRACE = timedelta(seconds=5)
 DELIVERY_MEMORY = timedelta(days=7)
+# How the log counts events that failed after the first (see FaultLog).
+FAILED_EVENTS = {
+    "ActionInvoked": "votes refused",
+    "CommandInvoked": "staff commands failed",
+    "MessageReceived": "prompt replies not recorded",
+}
 
 
 class Pulse:
@@ -83,6 +90,7 @@ class App:
         self._in_flight = 0  # events being handled, so shutdown can wait for them
         self._idle = asyncio.Event()
         self._idle.set()
+        self.faults = FaultLog(log, self.clock)  # a storage fault: one traceback, then counts
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -95,10 +103,11 @@ class App:
         # Replays come within minutes (Discord tokens live 15 min, Slack retries for an
         # hour); older delivery ids only make the table grow.
         await self.store.prune_deliveries(self.clock.now() - DELIVERY_MEMORY)
-        await self.polls.sync_config()
+        moved = await self.polls.sync_config()
         for adapter in self.adapters.values():
             await adapter.start(self)
         await self.reconcile()
+        await self.show_close_times(moved)
         await self.post_due_prompts()  # today's prompt, if it was due while we were down
         for adapter in self.adapters.values():
             await adapter.started()
@@ -145,8 +154,9 @@ class App:
         if config.database_url != self.config.database_url:
             log.warning("a new database takes effect after a restart")
         self.config = self.polls.config = self.prompts.config = config
-        await self.polls.sync_config()
+        moved = await self.polls.sync_config()
         await self.reconcile()
+        await self.show_close_times(moved)
         self._wake.set()  # the loop recomputes when to wake
 
     def stop(self) -> None:
@@ -166,6 +176,7 @@ class App:
                 log.exception("adapter %s did not stop cleanly", adapter.name)
         await self.store.close()
         self.metrics.unwatch_logs()
+        await self.faults.close()
 
     # -- readiness ----------------------------------------------------------------------
 
@@ -207,8 +218,10 @@ class App:
             elif isinstance(event, AdapterReady):
                 self.ready.add(event.platform)
                 log.info("%s is ready", event.platform)
-        except Exception:
-            log.exception("could not handle %s", type(event).__name__)
+        except Exception as error:
+            kind = type(event).__name__
+            what = FAILED_EVENTS.get(kind, f"{kind} events failed")
+            self.faults.failed(kind, f"could not handle {kind}", error, what)
             responder = getattr(event, "responder", None)
             if responder is not None:
                 await responder.reply_private(messages.INTERNAL_ERROR)
@@ -231,6 +244,11 @@ class App:
                 # The vote counted and the customer was told so: never follow that with
                 # "nothing was changed". The next vote or the close refreshes the tally.
                 log.exception("could not refresh the tally of %s", reply.poll_id)
+
+    async def show_close_times(self, poll_ids: list[str]) -> None:
+        """Re-render polls whose closing time the config changed: their messages say it."""
+        for poll_id in poll_ids:
+            await self.live.touch(poll_id, await self.chat.poll_messages(poll_id))
 
     async def _refresh_tally(self, poll_id: str) -> None:
         poll = self.polls.poll(poll_id)

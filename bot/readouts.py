@@ -53,7 +53,9 @@ async def planned_runs(
 ) -> list[PlannedRun]:
     """What `engagebot schedule` lists between start and end."""
     store = service.store
-    records = {r.poll_id: r for r in await store.list_polls()}
+    # Open polls as the config has them now: the bot applies it at its next start or
+    # reload (SIGHUP), and a merchant who asks has usually just edited it.
+    records = {r.poll_id: service.as_configured(r) for r in await store.list_polls()}
     seqs = {p.id: await store.last_prompt_seq(p.id) for p in config.settings.prompts}
     return plan(config, service.polls, records, seqs, start, end)
 

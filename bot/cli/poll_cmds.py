@@ -37,9 +37,9 @@ from bot.timefmt import human
 @format_option("table", "json")
 def polls(config_path: Path | None, fmt: str) -> None:
     """List polls with their state, times and vote counts."""
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, secrets_required=False)
 
-    rows = run_async(lambda: with_service(config, all_results))
+    rows = run_async(lambda: with_service(config, all_results, read_only=True))
     if fmt == "json":
         click.echo(json.dumps([poll_summary(r) for r in rows], indent=2))
         return
@@ -87,8 +87,8 @@ def _span(duration: timedelta) -> str:
 )
 def results(poll_id: str, config_path: Path | None, fmt: str, chart_path: Path | None) -> None:
     """Show a poll's tally and verdict (table, json or csv)."""
-    config = load_or_exit(config_path)
-    outcome = run_async(lambda: with_service(config, lambda s: s.results(poll_id)))
+    config = load_or_exit(config_path, secrets_required=False)
+    outcome = run_async(lambda: with_service(config, lambda s: s.results(poll_id), read_only=True))
     if chart_path is not None:
         from bot.polls.chart import results_chart
 

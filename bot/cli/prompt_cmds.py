@@ -45,7 +45,7 @@ from bot.storage.base import PromptPost
 @format_option("table", "json")
 def schedule(config_path: Path | None, days: int, from_date: datetime | None, fmt: str) -> None:
     """What will be posted, where and when (local and UTC), for the next days."""
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, secrets_required=False)
     if from_date is None:
         start = datetime.now(UTC)
     else:
@@ -55,7 +55,7 @@ def schedule(config_path: Path | None, days: int, from_date: datetime | None, fm
     async def collect(service: PollService) -> list[PlannedRun]:
         return await planned_runs(config, service, start, end)
 
-    runs = run_async(lambda: with_service(config, collect))
+    runs = run_async(lambda: with_service(config, collect, read_only=True))
     if fmt == "json":
         click.echo(json.dumps([run.to_json() for run in runs], indent=2, ensure_ascii=False))
         return
@@ -81,10 +81,10 @@ def schedule(config_path: Path | None, days: int, from_date: datetime | None, fm
 @format_option("table", "json")
 def prompts(config_path: Path | None, fmt: str) -> None:
     """Each prompt set and its history: posts and replies per post."""
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, secrets_required=False)
 
     async def collect() -> list[PromptPost]:
-        store = await open_config_store(config)
+        store = await open_config_store(config, read_only=True)
         try:
             return await store.prompt_posts()
         finally:

@@ -92,14 +92,21 @@ class LoadedConfig:
         return Image(path=Path(os.path.abspath(base / ref)), root=self.root)
 
 
-def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
+def load_config(
+    path: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    secrets_required: bool = True,
+) -> LoadedConfig:
     """Read, check and return the config at path (a file, or a folder with bot.yaml).
 
     Raises ConfigError with every problem found, and nothing else whatever the files
     hold (the SIGHUP reload relies on it); file names in problems are shown the way the
-    caller gave the path (relative stays relative)."""
+    caller gave the path (relative stays relative). secrets_required=False for commands
+    that never reach a platform (results, export...): unset platform secrets are then
+    no problem, and no platform is left out for lacking them."""
     try:
-        return _load(Path(path), env)
+        return _load(Path(path), env, secrets_required)
     except ConfigError:
         raise
     except Exception as exc:  # a bug of ours must not crash validate or the reload task
@@ -108,7 +115,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         raise ConfigError([problem]) from None
 
 
-def _load(given: Path, env: Mapping[str, str] | None) -> LoadedConfig:
+def _load(given: Path, env: Mapping[str, str] | None, secrets_required: bool) -> LoadedConfig:
     reader = _Reader(EnvSubstitution(os.environ if env is None else env))
     try:
         is_dir, is_file = given.is_dir(), given.is_file()
@@ -125,9 +132,12 @@ def _load(given: Path, env: Mapping[str, str] | None) -> LoadedConfig:
     smap = reader.builder.smap
     problems = reader.problems + reader.builder.problems + reader.env.problems
     _normalize(data)
-    skipped = skipped_platforms(data, reader.env.unset) if root_ok else {}
+    unset = reader.env.unset
+    if not secrets_required:
+        unset = [var for var in unset if var.path[:1] != ("platforms",)]
+    skipped = skipped_platforms(data, unset) if root_ok else {}
     enabled = decide_platforms(data, skipped) if root_ok else None
-    problems += check_secrets(data, reader.env.unset, smap, enabled or ())
+    problems += check_secrets(data, unset, smap, enabled or ())
     problems += resolve_images(data, smap, Path(os.path.abspath(root)), image_limit(enabled))
     sections, found = validate_sections(data, smap, partial=not root_ok)
     problems += found

@@ -197,6 +197,10 @@ class Store(Protocol):
     async def close_poll(self, poll_id: str, at: datetime, by: str) -> bool:
         """SCHEDULED or OPEN -> CLOSED; False if it was already closed."""
 
+    async def set_closes_at(self, poll_id: str, closes_at: datetime | None) -> bool:
+        """Move an OPEN poll's closing time (None: no closing time); False if the poll
+        is not open (closing is final, and a scheduled poll takes its time when it opens)."""
+
     async def mark_announced(self, poll_id: str, at: datetime) -> bool:
         """Claim announcing the results (before posting them); False if claimed before."""
 

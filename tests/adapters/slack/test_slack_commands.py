@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from slack_bolt.response import BoltResponse
 
 from bot import messages
+from bot.clock import FakeClock
 from bot.core.actions import encode_vote
 from bot.storage.base import PollState
 from tests.adapters.slack.harness import CHANNEL, SlackRun, slack_app
@@ -51,6 +53,13 @@ async def test_staff_users_and_group_members_may_use_the_command(tmp_path: Path)
         await reply_of(run, "UGROUPIE", "list")
         # Group membership is looked up once and cached.
         assert len(fake.calls_to("usergroups.users.list")) == 1
+        # A member removed from the group loses access once the cache expires (app clock).
+        fake.usergroups["S0STAFF"] = []
+        assert isinstance(run.clock, FakeClock)
+        await run.clock.advance(timedelta(seconds=61))
+        gone = await reply_of(run, "UGROUPIE", "list")
+        assert gone == "Sorry, only the shop's staff can list polls."
+        assert len(fake.calls_to("usergroups.users.list")) == 2
 
         refused = await reply_of(run, "UEVE", "close helmets")
         assert refused == "Sorry, only the shop's staff can close polls."
@@ -115,6 +124,11 @@ async def test_slow_close_is_acknowledged_in_time_and_answered_later(tmp_path: P
         fake.rate_limit("chat.update", retry_after=3)
         response = await run.command("UMERCHANT", "close helmets")
         assert ack_text(response) == "⏳ Working on it…"
+        # The edit waits out Retry-After on the app's clock: nothing happens until it moves.
+        await fake.wait_for(lambda: any(c.status == 429 for c in fake.calls))
+        assert command_replies(run, "UMERCHANT") == []
+        assert isinstance(run.clock, FakeClock)
+        await run.clock.advance(timedelta(seconds=3))
         await fake.wait_for(lambda: len(command_replies(run, "UMERCHANT")) == 1, 10)
         [body] = command_replies(run, "UMERCHANT")
         assert body["response_type"] == "ephemeral"
