@@ -51,7 +51,7 @@ def export_(
     async def collect(service: PollService) -> list[exporting.VoteRow]:
         # Unknown ids get the usual one-line error listing the known polls.
         poll = await service.definition(poll_id)
-        return await exporting.vote_rows(service.store, poll, raw_ids)
+        return await exporting.vote_rows(service.store, poll, config.zone, raw_ids)
 
     found = run_async(lambda: with_service(config, collect, read_only=True))
 
