@@ -36,7 +36,9 @@ FONT_FOLDERS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 # Invisible joiners and presentation selectors: Agg does no text shaping, so they can
 # only ever come out as boxes or gaps (👍🏽 is drawn as 👍, 👩‍💻 as 👩💻).
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\u20e3]")
-_SPACES = re.compile(r"[ \t]{2,}")
+# 🚴‍♀️ is 🚴 + joiner + ♀: without the cyclist (no emoji font) a lone ♀ would remain.
+_GENDERED = re.compile("\u200d[\u2640\u2642\u26a7]\ufe0f?")
+_SPACES = re.compile(r" {2,}")
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,8 @@ class FontChain:
 
     def drawable(self, text: str) -> str:
         """text without the characters no font of the chain can draw (never a box)."""
-        kept = "".join(
-            char for char in _INVISIBLE.sub("", text) if char == "\n" or self._keeps(char)
-        )
+        visible = _INVISIBLE.sub("", _GENDERED.sub("", text)).replace("\t", " ")
+        kept = "".join(char for char in visible if char == "\n" or self._keeps(char))
         lines = (_SPACES.sub(" ", line).strip() for line in kept.split("\n"))
         return "\n".join(lines)
 
