@@ -120,13 +120,18 @@ def results_figure(results: PollResults, fonts: FontChain | None = None) -> Figu
     inner_px = WIDTH_PX - 2 * MARGIN_PX
 
     title_font = typeset.font(TITLE_SIZE)
-    title = typeset.fit(results.question, title_font, inner_px, TITLE_LINES)
+    title = typeset.fit(results.question, title_font, inner_px, TITLE_LINES) or results.id
     title_lines = title.count("\n") + 1
     height = max(MIN_HEIGHT_PX, FIXED_PX + TITLE_LINE_PX * title_lines + ROW_PX * len(rows))
     figure.set_size_inches(WIDTH_PX / DPI, height / DPI)
 
     label_font = typeset.font(LABEL_SIZE)
-    labels = [typeset.fit(row.label, label_font, LABEL_MAX_PX, LABEL_LINES) for row in rows]
+    # A label no installed font can draw (all CJK on a bare machine) shows its option id.
+    labels = [
+        typeset.fit(row.label, label_font, LABEL_MAX_PX, LABEL_LINES)
+        or typeset.fit(row.id, label_font, LABEL_MAX_PX, LABEL_LINES)
+        for row in rows
+    ]
     label_px = max((_widest_line(typeset, label, label_font) for label in labels), default=0)
     winner = results.winner
     values = [f"{row.votes} vote{'' if row.votes == 1 else 's'} · {row.share:.0%}" for row in rows]
