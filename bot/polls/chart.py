@@ -9,19 +9,20 @@ process (`results_chart_in_child`) so matplotlib never lives in its memory."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.errors import UnsupportedDatabase
+from bot.errors import EngageBotError, UnsupportedDatabase
 from bot.polls.chart_fonts import FontChain, default_chain
 from bot.polls.chart_text import fit, measurer, shorten
 from bot.polls.results import PollResults
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 WIDTH_PX = 1200
 ROW_PX = 120
 DPI = 100
+CHILD_TIMEOUT_S = 120  # a chart takes about a second; a stuck child is killed
 MARGIN_PX = 24  # empty border around everything
 MIN_HEIGHT_PX = 480
 TITLE_SIZE = 26
@@ -67,6 +69,10 @@ VERDICT_WORDS = {
     Verdict.TOO_CLOSE: "too close to call",
     Verdict.NOT_ENOUGH_VOTES: "not enough votes",
 }
+
+
+class ChartError(EngageBotError):
+    """The chart could not be drawn (the results are posted without it)."""
 
 
 def charts_folder(database_url: str, root: Path) -> Path:
@@ -357,11 +363,23 @@ def report_chart(days: Sequence[DaySeries], title: str, path: Path) -> Path:
 
 
 def results_chart_in_child(results: PollResults, path: Path) -> Path:
-    """results_chart in a one-shot child process: matplotlib (~50 MB) is loaded, used and
-    freed there, so the bot's own memory does not grow with its first chart."""
-    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter, no forked state
-    with ProcessPoolExecutor(max_workers=1, mp_context=spawn, max_tasks_per_child=1) as pool:
-        return pool.submit(results_chart, results, path).result()
+    """results_chart in a one-shot child process (`python -m bot.polls.chart_child`):
+    matplotlib (~50 MB) is loaded, used and freed there, so the bot's own memory does not
+    grow with its first chart. Blocking: the bot calls it in a worker thread."""
+    package_root = str(Path(__file__).resolve().parents[2])  # the folder holding bot/
+    search_path = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.polls.chart_child", str(path)],
+        input=pickle.dumps(results),
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(search_path)},
+        timeout=CHILD_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        why = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise ChartError(f"the chart process failed ({done.returncode}): {why[0]}")
+    return path
 
 
 def report_title(store_name: str, since: date, until: date) -> str:
