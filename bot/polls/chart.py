@@ -55,6 +55,10 @@ REPORT_HEIGHT_PX = 600
 REPORT_TITLE_SIZE = 22
 REPORT_TICK_SIZE = 16
 REPORT_MAX_DATE_TICKS = 8
+REPORT_TITLE_PX = 44  # the title line, then the legend row below it (with a gap)
+REPORT_LEGEND_PX = 56
+REPORT_DATES_PX = 36  # the date labels under the plot
+REPORT_TICK_PAD_PX = 8
 MIN_REPORT_SLOTS = 7  # a 1-day report is as wide per day as a week's
 WINNER_COLOR = "#2e7d32"
 BAR_COLOR = "#90a4ae"
@@ -250,7 +254,7 @@ class DaySeries:
 def report_figure(days: Sequence[DaySeries], title: str, fonts: FontChain | None = None) -> Figure:
     """Votes and replies per day as bars, participants as a line; 1 to 90+ days."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
     height = REPORT_HEIGHT_PX
     figure = Figure(figsize=(WIDTH_PX / DPI, height / DPI), dpi=DPI)
@@ -267,7 +271,7 @@ def report_figure(days: Sequence[DaySeries], title: str, fonts: FontChain | None
         parse_math=False,
     )
     # Days are numbered 0..n-1 on the x axis; ticks name a few of them.
-    axes = figure.add_axes((0.08, 0.1, 0.9, 0.7))
+    axes = figure.add_axes((0, 0, 1, 1))  # placed once its count labels are known
     xs = list(range(len(days)))
     width = 0.4
     many = len(days) > 31
@@ -303,11 +307,12 @@ def report_figure(days: Sequence[DaySeries], title: str, fonts: FontChain | None
     ticks = date_ticks([d.day for d in days])
     axes.set_xticks([x for x, _ in ticks], labels=[label for _, label in ticks])
     axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))  # counts: no 2.5 people
+    axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     top = max((max(d.votes, d.replies, d.participants) for d in days), default=0)
     axes.set_ylim(0, max(top, 1) * 1.12)  # room for the numbers on top
-    axes.tick_params(labelsize=REPORT_TICK_SIZE, colors=MUTED_COLOR, length=0, pad=8)
-    for label in axes.get_xticklabels() + axes.get_yticklabels():
-        label.set_fontproperties(tick_font)
+    axes.tick_params(
+        labelsize=REPORT_TICK_SIZE, colors=MUTED_COLOR, length=0, pad=REPORT_TICK_PAD_PX
+    )
     axes.grid(axis="y", color="#eceff1", linewidth=1)
     axes.set_axisbelow(True)
     for side in ("top", "right", "left"):
@@ -317,7 +322,7 @@ def report_figure(days: Sequence[DaySeries], title: str, fonts: FontChain | None
     figure.legend(
         *axes.get_legend_handles_labels(),
         loc="upper left",
-        bbox_to_anchor=(MARGIN_PX / WIDTH_PX, 1 - (MARGIN_PX + 44) / height),
+        bbox_to_anchor=(MARGIN_PX / WIDTH_PX, 1 - (MARGIN_PX + REPORT_TITLE_PX) / height),
         ncols=3,
         frameon=False,
         prop=tick_font,
@@ -333,9 +338,9 @@ def _place_report_axes(figure: Figure, axes: Axes, typeset: _Typesetter, height:
     tick_font = typeset.font(REPORT_TICK_SIZE)
     counts = [label.get_text() for label in axes.get_yticklabels()]
     widest = max((typeset.width(text, tick_font) for text in counts), default=0)
-    left = MARGIN_PX + widest + 8 + 4
-    top = MARGIN_PX + 44 + 40 + 16  # title, legend row, gap
-    bottom = MARGIN_PX + 36  # the date labels
+    left = MARGIN_PX + widest + REPORT_TICK_PAD_PX
+    top = MARGIN_PX + REPORT_TITLE_PX + REPORT_LEGEND_PX
+    bottom = MARGIN_PX + REPORT_DATES_PX
     axes.set_position(
         (
             left / WIDTH_PX,
