@@ -218,7 +218,7 @@ def _widest_line(typeset: _Typesetter, text: str, font: FontProperties) -> float
 
 @contextmanager
 def _quiet() -> Iterator[None]:
-    """Glyphs missing from the font (an emoji in a label) are drawn as boxes; fine."""
+    """No glyph should be missing (texts pass FontChain.drawable); never warn if one is."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         yield
