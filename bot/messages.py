@@ -116,6 +116,38 @@ RUNOFF_DESCRIPTION = (
     "It was too close to call between {options}. One more vote decides: pick your favourite."
 )
 
+# -- Console (bot/adapters/console) ------------------------------------------------------
+CONSOLE_HELP = """\
+Commands (you are {user}):
+  NUMBER                          vote for that option in the poll shown last, e.g. 2
+  /vote POLL OPTION [OPTION...]   vote in a poll; OPTION is a number, an id or a label
+  /vote OPTION                    the same, in the poll shown last
+  /as NAME                        act as another customer (or as the staff: merchant)
+  /polls                          list the polls (staff)
+  /results POLL                   a poll's results (staff)
+  /open POLL                      open a poll now (staff)
+  /close POLL                     close a poll now and post its results (staff)
+  /help                           this list
+  /quit                           stop the bot (or Ctrl-D)
+Any other line is a chat message; after a daily question it counts as a reply."""
+CONSOLE_UNKNOWN_COMMAND = "Unknown command /{command}."
+CONSOLE_HOW_TO_VOTE = (
+    "Vote: type a number from 1 to {count}, or /vote {poll} OPTION (a number, id or label)"
+)
+CONSOLE_TYPE_A_NUMBER = "Type a number from 1 to {count} (or /vote {poll} OPTION)."
+CONSOLE_NO_POLL_YET = "No poll is shown yet; nothing to vote on."
+CONSOLE_VOTE_USAGE = "Usage: /vote POLL OPTION [OPTION...] (OPTION: a number, an id or a label)"
+# Shared replies reworded for a terminal, which has no buttons to click: (chat, console).
+CONSOLE_WORDING = (
+    ("Click an option to vote again.", "Type an option's number to vote again."),
+    ("That click was already counted", "That vote was already counted"),
+    ("this older click was ignored", "this older vote was ignored"),
+    (
+        "this button doesn't belong to a poll I know. It may be from an old message.",
+        "that is not a poll I know. The poll id is shown in [brackets] on its card.",
+    ),
+)
+
 # -- Discord (bot/adapters/discord) ------------------------------------------------------
 DISCORD_VOTE_BUTTON = "Vote"
 DISCORD_PRODUCT_LINK = "Product page"
