@@ -7,14 +7,17 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli import main
 from bot.cli.common import config_option, fail, format_option, load_or_exit, run_async
 from bot.errors import StorageError
-from bot.storage import admin
 from bot.storage.urls import describe, resolve_relative
+
+if TYPE_CHECKING:
+    from bot.storage.admin import CopyReport
 
 
 @main.group(name="db")
@@ -27,6 +30,8 @@ def db() -> None:
 @format_option("text", "json")
 def status(config_path: Path | None, fmt: str) -> None:
     """Backend, schema version, row counts and size (reads only)."""
+    from bot.storage import admin  # asyncpg: loaded only by the commands that use it
+
     config = load_or_exit(config_path, secrets_required=False)
     found = run_async(lambda: admin.status(config.database_url))
     if fmt == "json":
@@ -54,6 +59,8 @@ def status(config_path: Path | None, fmt: str) -> None:
 def copy(config_path: Path | None, target: str) -> None:
     """Copy everything (polls, ballots, delivery ids, claims, prompt history, run-offs,
     the pseudonym key) into an empty database, in one transaction, and check it."""
+    from bot.storage import admin
+
     config = load_or_exit(config_path, secrets_required=False)
     target = resolve_relative(target, Path.cwd())
     try:
@@ -71,8 +78,10 @@ def copy(config_path: Path | None, target: str) -> None:
             click.echo(f"  {table:<16} {count:>10}")
 
 
-def run_async_raw(source: str, target: str) -> admin.CopyReport:
+def run_async_raw(source: str, target: str) -> CopyReport:
     """Like run_async, but TargetNotEmpty reaches the caller (exit 2, not 1)."""
+    from bot.storage import admin
+
     try:
         return asyncio.run(admin.copy_database(source, target))
     except admin.TargetNotEmpty:

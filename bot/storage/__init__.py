@@ -8,11 +8,10 @@ from __future__ import annotations
 from bot.errors import StorageError
 from bot.private_files import make_folders
 from bot.storage.base import Store
-from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
 from bot.storage.urls import DEFAULT_URL, is_postgres, postgres_url, sqlite_path
 
-__all__ = ["DEFAULT_URL", "PostgresStore", "SqliteStore", "Store", "open_store", "sqlite_path"]
+__all__ = ["DEFAULT_URL", "SqliteStore", "Store", "open_store", "sqlite_path"]
 
 
 def open_store(url: str, read_only: bool = False) -> Store:
@@ -21,6 +20,9 @@ def open_store(url: str, read_only: bool = False) -> Store:
 
     Error messages never repeat the URL: a PostgreSQL URL may carry a password."""
     if is_postgres(url):
+        # Imported here: asyncpg costs SQLite users ~50 ms at every command.
+        from bot.storage.postgres import PostgresStore
+
         return PostgresStore(postgres_url(url), read_only=read_only)
     path = sqlite_path(url)
     if read_only:
