@@ -18,9 +18,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import i18n, messages
 from bot.errors import UnsupportedDatabase
 from bot.polls.results import PollResults
-from bot.polls.verdict import Verdict
 from bot.private_files import make_folders, open_private_bytes
 from bot.storage import sqlite_path
 
@@ -33,12 +33,6 @@ DPI = 100
 LABEL_WIDTH = 24  # characters per line of an option label; longer ones wrap (2 lines)
 WINNER_COLOR = "#2e7d32"
 BAR_COLOR = "#90a4ae"
-VERDICT_WORDS = {
-    Verdict.CLEAR_WINNER: "clear winner",
-    Verdict.LEANING: "leaning",
-    Verdict.TOO_CLOSE: "too close to call",
-    Verdict.NOT_ENOUGH_VOTES: "not enough votes",
-}
 
 
 def charts_folder(database_url: str, root: Path) -> Path:
@@ -75,7 +69,9 @@ def results_figure(results: PollResults) -> Figure:
         axes.text(
             bar.get_width() + max(top, 1) * 0.02,
             bar.get_y() + bar.get_height() / 2,
-            f"{row.votes} vote{'' if row.votes == 1 else 's'} · {row.share:.0%}",
+            messages.CARD_TALLY.format(
+                votes=messages.votes(row.votes), share=i18n.percent(row.share)
+            ),
             va="center",
             fontsize=22,
             fontweight="bold" if winner and row.id == winner.id else "normal",
@@ -84,11 +80,15 @@ def results_figure(results: PollResults) -> Figure:
     for side in ("top", "right", "bottom"):
         axes.spines[side].set_visible(False)
     axes.set_title(textwrap.fill(results.question, 48), fontsize=26, loc="left", pad=16)
-    verdict = VERDICT_WORDS[results.decision.verdict]
+    verdict = messages.CHART_VERDICTS[results.decision.verdict.value].format()
     figure.text(
         0.01,
         0.015,
-        f"{results.total_votes} votes · {results.voters} customers · {verdict}",
+        messages.CHART_FOOTER.format(
+            votes=messages.votes(results.total_votes),
+            customers=messages.customers(results.voters),
+            verdict=verdict,
+        ),
         fontsize=18,
         color="#455a64",
     )
@@ -141,11 +141,27 @@ def report_figure(days: Sequence[DaySeries], title: str) -> Figure:
     axes = figure.add_subplot()
     xs = list(range(len(days)))
     width = 0.4
-    axes.bar([x - width / 2 for x in xs], [d.votes for d in days], width, label="votes")
-    axes.bar([x + width / 2 for x in xs], [d.replies for d in days], width, label="replies")
-    axes.plot(xs, [d.participants for d in days], "o-", color="#37474f", label="participants")
+    axes.bar(
+        [x - width / 2 for x in xs],
+        [d.votes for d in days],
+        width,
+        label=messages.CHART_VOTES.format(),
+    )
+    axes.bar(
+        [x + width / 2 for x in xs],
+        [d.replies for d in days],
+        width,
+        label=messages.CHART_REPLIES.format(),
+    )
+    axes.plot(
+        xs,
+        [d.participants for d in days],
+        "o-",
+        color="#37474f",
+        label=messages.CHART_PARTICIPANTS.format(),
+    )
     step = max(1, len(days) // 10)  # at most ~10 date labels
-    axes.set_xticks(xs[::step], labels=[d.day.strftime("%d %b") for d in days][::step])
+    axes.set_xticks(xs[::step], labels=[i18n.day_month(d.day) for d in days][::step])
     axes.tick_params(labelsize=16)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 people
     axes.set_title(title, fontsize=22, loc="left")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot import messages
 from bot.config.schema import PollConfig
 from bot.polls.verdict import Decision, decide
 from bot.storage.base import PollRecord, PollState, Tally
@@ -94,10 +95,10 @@ class PollResults:
 
 
 def join_labels(labels: list[str]) -> str:
-    """ "A", "A and B", "A, B and C"."""
+    """ "A", "A and B", "A, B and C" ("A, B et C" in French)."""
     if len(labels) <= 1:
         return "".join(labels)
-    return ", ".join(labels[:-1]) + " and " + labels[-1]
+    return messages.AND_LIST.format(items=", ".join(labels[:-1]), last=labels[-1])
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -116,7 +116,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         return render(request, "login.html", None, 429, next=target, error=error, has_token=True)
     if not gate.token_matches(str(form.get("token", ""))):
         gate.failed(client)
-        error = messages.WEB_BAD_TOKEN if gate.token else messages.WEB_NO_TOKEN_SET
+        error = (
+            messages.WEB_BAD_TOKEN.format() if gate.token else messages.WEB_NO_TOKEN_SET.format()
+        )
         return render(
             request, "login.html", None, 401, next=target, error=error, has_token=bool(gate.token)
         )
@@ -247,7 +249,7 @@ async def _poll_action(request: web.Request, session: Session) -> web.StreamResp
     form = await request.post()
     poll_id = request.match_info["poll_id"]
     if not csrf_ok(session, str(form.get(CSRF_FIELD, ""))):
-        session.flash = messages.WEB_BAD_CSRF
+        session.flash = messages.WEB_BAD_CSRF.format()
     else:
         session.flash = await staff_action(request, request.match_info["action"])
     return go(request, f"/polls/{poll_id}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
 
+from bot import messages
 from bot.adapters.console import render
 from bot.adapters.limits import CONSOLE
 from bot.clock import Clock
@@ -37,13 +38,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "console"
 DEFAULT_USER = "merchant"
 STAFF_COMMANDS = ("polls", "results", "open", "close")
-HELP = """\
-Type a number to vote for that option in the poll shown last.
-  /vote POLL OPTION [OPTION...]   vote by option id (several in a multiple-choice poll)
-  /as NAME                        act as another customer (now: {user})
-  /polls  /results POLL  /open POLL  /close POLL   staff commands
-  /quit                           stop the bot
-Any other line is a chat message."""
+HELP = messages.CONSOLE_HELP
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,7 @@ class _Private:
 
     async def reply_private(self, text: str) -> None:
         indented = text.replace("\n", "\n     ")
-        self.out.write(f"  → (only {self.user} sees this) {indented}")
+        self.out.write(f"  → {messages.CONSOLE_PRIVATE.format(user=self.user)} {indented}")
 
 
 class ConsoleAdapter:
@@ -87,7 +82,7 @@ class ConsoleAdapter:
     # -- adapter protocol ---------------------------------------------------------------
 
     async def start(self, sink: EventSink) -> None:
-        self.write(f"engagebot console — you are {self.user}. Type /help for commands.")
+        self.write(messages.CONSOLE_WELCOME.format(user=self.user))
         self._sink = sink
         await sink.handle(AdapterReady(PLATFORM))
 
@@ -194,13 +189,13 @@ class ConsoleAdapter:
             self.write(HELP.format(user=self.user))
         elif name == "as":
             if len(args) != 1:
-                await responder.reply_private("Usage: /as NAME")
+                await responder.reply_private(messages.CONSOLE_AS_USAGE.format())
             else:
                 self.user = args[0]
-                self.write(f"(you are now {self.user})")
+                self.write(messages.CONSOLE_YOU_ARE.format(user=self.user))
         elif name == "vote":
             if len(args) < 2:
-                await responder.reply_private("Usage: /vote POLL OPTION [OPTION...]")
+                await responder.reply_private(messages.CONSOLE_VOTE_USAGE.format())
             else:
                 await self._vote(args[0], args[1:], sink)
         else:
@@ -215,10 +210,12 @@ class ConsoleAdapter:
         poll = self._last_poll
         responder = _Private(self, self.user)
         if poll is None:
-            await responder.reply_private("No poll is shown yet; nothing to vote on.")
+            await responder.reply_private(messages.CONSOLE_NO_POLL.format())
             return
         if not 1 <= number <= len(poll.cards):
-            await responder.reply_private(f"Type a number from 1 to {len(poll.cards)}.")
+            await responder.reply_private(
+                messages.CONSOLE_PICK_NUMBER.format(count=len(poll.cards))
+            )
             return
         card = poll.cards[number - 1]
         await sink.handle(self._action(card.button.action_id, None))
