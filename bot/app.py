@@ -246,7 +246,7 @@ class App:
             self.faults.failed(kind, f"could not handle {kind}", error, what)
             responder = getattr(event, "responder", None)
             if responder is not None:
-                await responder.reply_private(messages.INTERNAL_ERROR)
+                await responder.reply_private(messages.INTERNAL_ERROR.format())
 
     async def _on_action(self, event: ActionInvoked) -> None:
         received = self.clock.now()

@@ -33,6 +33,7 @@ PSEUDO_ENV = "ENGAGEBOT_PSEUDO_LOCALE"
 # Plain "en" formats dates like the bot always did (Sun 8 Mar 18:00); en_US is American.
 _FORMAT_AS = {"en": "en_GB"}
 
+
 def _shipped() -> tuple[str, ...]:
     """English (the texts in the code) and every language with a compiled catalog: a
     third language is one more bot/locale/<lang>/LC_MESSAGES/engagebot.po (`make i18n`)."""

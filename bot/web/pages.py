@@ -98,7 +98,7 @@ async def login_form(request: web.Request) -> web.Response:
         "login.html",
         None,
         next=_next(request.query.get("next", "/")),
-        error=None if gate.token else messages.WEB_NO_TOKEN_SET,
+        error=None if gate.token else messages.WEB_NO_TOKEN_SET.format(),
         has_token=gate.token is not None,
     )
 
@@ -143,7 +143,13 @@ async def login_with_link(request: web.Request) -> web.StreamResponse:
         return _signed_in_response(request, "/")
     gate.failed(client)
     return render(
-        request, "login.html", None, 401, next="/", error=messages.WEB_LINK_USED, has_token=False
+        request,
+        "login.html",
+        None,
+        401,
+        next="/",
+        error=messages.WEB_LINK_USED.format(),
+        has_token=False,
     )
 
 

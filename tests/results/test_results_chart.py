@@ -77,7 +77,7 @@ def test_report_chart(tmp_path: Path) -> None:
         "votes",
         "replies",
     ]
-    assert [t.get_text() for t in axes.get_xticklabels()][:2] == ["01 Mar", "03 Mar"]
+    assert [t.get_text() for t in axes.get_xticklabels()][:2] == ["1 Mar", "3 Mar"]
     assert png_size(chart.report_chart(days, "x", tmp_path / "r.png")) == (1200, 600)
 
 
