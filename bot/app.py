@@ -90,6 +90,7 @@ class App:
         self._in_flight = 0  # events being handled, so shutdown can wait for them
         self._idle = asyncio.Event()
         self._idle.set()
+        self._previous_locale = i18n.DEFAULT_LOCALE
         self.faults = FaultLog(log, self.clock)  # a storage fault: one traceback, then counts
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -106,6 +107,7 @@ class App:
         return i18n.pick(wanted, list(store.locales), store.locale)
 
     async def start(self) -> None:
+        self._previous_locale = i18n.set_process_default(self.config.settings.store.locale)
         with self.speaking():
             await self._start()
 
@@ -173,6 +175,7 @@ class App:
         if config.database_url != self.config.database_url:
             log.warning("a new database takes effect after a restart")
         self.config = self.polls.config = self.prompts.config = config
+        i18n.set_process_default(config.settings.store.locale)  # a new store.locale
         with self.speaking():
             moved = await self.polls.sync_config()
             await self.reconcile()
@@ -196,6 +199,7 @@ class App:
             except Exception:
                 log.exception("adapter %s did not stop cleanly", adapter.name)
         await self.store.close()
+        i18n.set_process_default(self._previous_locale)
         self.metrics.unwatch_logs()
         await self.faults.close()
 

@@ -45,8 +45,11 @@ def _shipped() -> tuple[str, ...]:
 LANGUAGES = _shipped()
 
 
-_active: ContextVar[str] = ContextVar("engagebot_locale", default=DEFAULT_LOCALE)
-_store: ContextVar[str] = ContextVar("engagebot_store_locale", default=DEFAULT_LOCALE)
+_active: ContextVar[str | None] = ContextVar("engagebot_locale", default=None)
+_store: ContextVar[str | None] = ContextVar("engagebot_store_locale", default=None)
+# The running store's locale, for code that runs outside any `use` block: a platform
+# library's own tasks (Slack listeners, the web server) started before the app.
+_process_default = DEFAULT_LOCALE
 
 
 # -- choosing the locale ----------------------------------------------------------------
@@ -65,7 +68,18 @@ def normalize(name: str) -> str | None:
 
 
 def active() -> str:
-    return _active.get()
+    return _active.get() or _store_locale()
+
+
+def _store_locale() -> str:
+    return _store.get() or _process_default
+
+
+def set_process_default(locale: str) -> str:
+    """The store's locale wherever no block chose one; returns the previous one."""
+    global _process_default
+    previous, _process_default = _process_default, locale
+    return previous
 
 
 @contextmanager
@@ -83,7 +97,7 @@ def use(store_locale: str) -> Iterator[None]:
 @contextmanager
 def reader(locale: str | None) -> Iterator[None]:
     """Private replies inside go to one person in their own locale (None: the store's)."""
-    token = _active.set(locale or _store.get())
+    token = _active.set(locale or _store_locale())
     try:
         yield
     finally:
