@@ -22,7 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_skeleton
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
@@ -253,12 +253,23 @@ def when(moment: datetime, zone: ZoneInfo) -> str:
     return DATE_TIME.format(date=date, time=time, zone=local.tzname() or "")
 
 
+def skeleton(moment: date | datetime, pattern: str) -> str:
+    """A date or time in the locale's own order for the CLDR skeleton pattern (e.g.
+    'MMMEd' → 'Tue 3 Mar', 'mar. 3 mars'; 'Hm' → '14:05')."""
+    return format_skeleton(pattern, moment, locale=_formats())
+
+
+def long_day(day: date) -> str:
+    """'Tuesday 3 March 2026', 'mardi 3 mars 2026'."""
+    return format_date(day, "full", locale=_formats())
+
+
 def day_month(day: date) -> str:
     """'07 Dec', '07 déc.': a chart's axis label."""
     return format_skeleton("ddMMM", day, locale=_formats())
 
 
-PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(\w+\)s")  # str.format and Jinja's %(name)s
 
 
 def placeholders(text: str) -> list[str]:

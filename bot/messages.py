@@ -239,7 +239,32 @@ def options(count: int) -> str:
 DISCORD_PRODUCT_LINK_SHORT = N_("View")
 
 
-# -- Web dashboard and API (bot/web) -----------------------------------------------------
+# -- Web dashboard and API (bot/web; the pages' own words are in bot/web/templates) ------
+WEB_STATE_NAMES = {
+    "scheduled": N_("Scheduled"),
+    "open": N_("Open"),
+    "closed": N_("Closed"),
+}
+WEB_VERDICT_NAMES = {
+    "clear_winner": N_("Clear winner"),
+    "leaning": N_("Leaning"),
+    "too_close": N_("Too close to call"),
+    "not_enough_votes": N_("Not enough votes yet"),
+}
+WEB_NO_CLOSING_TIME = N_("no closing time")
+WEB_CLOSING_NOW = N_("closing now")
+WEB_LEFT_DAYS = P_("{count} day {hours} h left", "{count} days {hours} h left")
+WEB_LEFT_HOURS = N_("{hours} h {minutes} min left")
+WEB_LEFT_MINUTES = N_("{minutes} min left")
+WEB_CLOSED_AT = N_("closed {when}")
+WEB_NOT_OPEN_YET = N_("not open yet")
+WEB_LEADER = N_("{label} ({share})")
+WEB_TIE = N_("tie: {labels}")
+WEB_RUN_KINDS = {
+    "prompt": N_("Prompt"),
+    "poll_open": N_("Poll opens"),
+    "poll_close": N_("Poll closes"),
+}
 WEB_INTERNAL_ERROR = N_("Something went wrong on our side; the details are in the bot's log.")
 WEB_TOKEN_NEEDED = N_("Sign in first: send the header 'Authorization: Bearer <token>'.")
 WEB_BAD_TOKEN = N_("That token is not right.")
