@@ -176,7 +176,8 @@ class PollService:
             return "now has no closing time (staff close it)"
         if closes_at <= now:
             return "closes now: its new closing time has passed"
-        return f"now closes on {human(closes_at, self.config.zone)}"
+        with i18n.use(i18n.DEFAULT_LOCALE):  # the log is the operator's, in English
+            return f"now closes on {human(closes_at, self.config.zone)}"
 
     # -- schedule -----------------------------------------------------------------------
 
