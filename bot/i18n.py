@@ -265,7 +265,7 @@ def long_day(day: date) -> str:
 
 
 def day_month(day: date) -> str:
-    """'07 Dec', '07 déc.': a chart's axis label."""
+    """'7 Dec', '7 déc.': a chart's axis label."""
     return format_skeleton("ddMMM", day, locale=_formats())
 
 

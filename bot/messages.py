@@ -108,24 +108,12 @@ CHART_PARTICIPANTS = N_("participants")
 
 # -- Console platform (bot/adapters/console) ----------------------------------------------
 CONSOLE_WELCOME = N_("engagebot console — you are {user}. Type /help for commands.")
-CONSOLE_HELP = N_(
-    "Type a number to vote for that option in the poll shown last.\n"
-    "  /vote POLL OPTION [OPTION...]   vote by option id (several in a multiple-choice poll)\n"
-    "  /as NAME                        act as another customer (now: {user})\n"
-    "  /polls  /results POLL  /open POLL  /close POLL   staff commands\n"
-    "  /quit                           stop the bot\n"
-    "Any other line is a chat message."
-)
 CONSOLE_PRIVATE = N_("(only {user} sees this)")
 CONSOLE_YOU_ARE = N_("(you are now {user})")
 CONSOLE_AS_USAGE = N_("Usage: /as NAME")
-CONSOLE_VOTE_USAGE = N_("Usage: /vote POLL OPTION [OPTION...]")
-CONSOLE_NO_POLL = N_("No poll is shown yet; nothing to vote on.")
-CONSOLE_PICK_NUMBER = N_("Type a number from 1 to {count}.")
 CONSOLE_IMAGE = N_("image: {image}")
 CONSOLE_LINK = N_("link: {link}")
 CONSOLE_CHART = N_("chart: {image}")
-CONSOLE_HOW_TO_VOTE = N_("Vote: type a number (1-{count}), or /vote {poll_id} OPTION")
 CONSOLE_TALLY = N_("tally:")
 CONSOLE_FINAL_TALLY = N_("voting closed, final tally:")
 CONSOLE_REPLIES_IN_THREAD = N_("(replies go to the thread “{thread}”: just type a message)")
@@ -191,6 +179,41 @@ RESULTS_IS_RUNOFF = N_("This was the run-off of poll {poll_id}.")
 RUNOFF_QUESTION = N_("Run-off: {question}")
 RUNOFF_DESCRIPTION = N_(
     "It was too close to call between {options}. One more vote decides: pick your favourite."
+)
+
+# -- Console (bot/adapters/console) ------------------------------------------------------
+CONSOLE_HELP = N_(
+    "Commands (you are {user}):\n"
+    "  NUMBER                          vote for that option in the poll shown last, e.g. 2\n"
+    "  /vote POLL OPTION [OPTION...]   vote in a poll; OPTION is a number, an id or a label\n"
+    "  /vote OPTION                    the same, in the poll shown last\n"
+    "  /as NAME                        act as another customer (or as the staff: merchant)\n"
+    "  /polls                          list the polls (staff)\n"
+    "  /results POLL                   a poll's results (staff)\n"
+    "  /open POLL                      open a poll now (staff)\n"
+    "  /close POLL                     close a poll now and post its results (staff)\n"
+    "  /help                           this list\n"
+    "  /quit                           stop the bot (or Ctrl-D)\n"
+    "Any other line is a chat message; after a daily question it counts as a reply."
+)
+CONSOLE_UNKNOWN_COMMAND = N_("Unknown command /{command}.")
+CONSOLE_HOW_TO_VOTE = N_(
+    "Vote: type a number from 1 to {count}, or /vote {poll} OPTION (a number, id or label)"
+)
+CONSOLE_CARD_HINT = N_("type {number} or /vote {poll} {option}")
+CONSOLE_TYPE_A_NUMBER = N_("Type a number from 1 to {count} (or /vote {poll} OPTION).")
+CONSOLE_NO_POLL_YET = N_("No poll is shown yet; nothing to vote on.")
+CONSOLE_VOTE_USAGE = N_("Usage: /vote POLL OPTION [OPTION...] (OPTION: a number, an id or a label)")
+# Shared replies reworded for a terminal, which has no buttons to click: (chat, console).
+# Each chat side is a piece of a catalog text, and must stay one in every language.
+CONSOLE_WORDING = (
+    (N_("Click an option to vote again."), N_("Type an option's number to vote again.")),
+    (N_("That click was already counted"), N_("That vote was already counted")),
+    (N_("this older click was ignored"), N_("this older vote was ignored")),
+    (
+        N_("this button doesn't belong to a poll I know. It may be from an old message."),
+        N_("that is not a poll I know. The poll id is shown in [brackets] on its card."),
+    ),
 )
 
 # -- Discord (bot/adapters/discord) ------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.config import LoadedConfig
-from bot.polls.results import PollResults
+from bot.polls.results import PollResults, with_schedule
 from bot.polls.service import PollService
 from bot.scheduler import PlannedRun, plan
 from bot.storage.base import PromptPost
@@ -19,10 +19,14 @@ _SUMMARY_KEYS = (
     "state",
     "total_votes",
     "voters",
+    "opens_at",
     "opened_at",
     "closes_at",
     "closed_at",
+    "duration_seconds",
     "verdict",
+    "winner",
+    "leader",
     "runoff_of",
 )
 
@@ -30,7 +34,12 @@ _SUMMARY_KEYS = (
 async def all_results(service: PollService) -> list[PollResults]:
     """Every poll: configured ones and their run-offs, then removed ones with history."""
     ids = [poll.id for poll in service.polls] + await service.removed_polls()
-    return [await service.results(poll_id) for poll_id in ids]
+    configured = {poll.id: poll for poll in service.polls}
+    zone = service.config.zone
+    return [
+        with_schedule(await service.results(poll_id), configured.get(poll_id), zone)
+        for poll_id in ids
+    ]
 
 
 def poll_summary(results: PollResults) -> dict[str, Any]:

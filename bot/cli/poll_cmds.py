@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -27,6 +28,7 @@ from bot.polls.render import render_results
 from bot.polls.results import PollResults
 from bot.polls.service import CloseOutcome
 from bot.readouts import all_results, poll_summary
+from bot.storage.base import PollState
 from bot.timefmt import human
 
 
@@ -42,20 +44,28 @@ def polls(config_path: Path | None, fmt: str) -> None:
         click.echo(json.dumps([poll_summary(r) for r in rows], indent=2))
         return
     table = Table(title=escape(f"Polls — {config.settings.store.name}"))
-    for column in ("id", "state", "opened", "closes / closed", "votes", "voters"):
+    for column in ("id", "state", "opens / opened", "closes / closed", "votes", "voters"):
         table.add_column(column, justify="right" if column in ("votes", "voters") else "left")
     for r in rows:
-        opened = human(r.opened_at, config.zone) if r.opened_at else "—"
+        opens = human(r.opens_at, config.zone) if r.opens_at else "—"
+        if r.state is PollState.SCHEDULED and r.opens_at is None:
+            opens = "when the bot starts"
         ends = r.closed_at or r.closes_at
-        table.add_row(
-            r.id,
-            r.state.value,
-            opened,
-            human(ends, config.zone) if ends else "—",
-            str(r.total_votes),
-            str(r.voters),
-        )
+        closes = human(ends, config.zone) if ends else "—"
+        if ends is None and r.duration is not None:
+            closes = f"{_span(r.duration)} after opening"
+        table.add_row(r.id, r.state.value, opens, closes, str(r.total_votes), str(r.voters))
     Console().print(table)
+
+
+def _span(duration: timedelta) -> str:
+    """e.g. '7 days', '36 hours', '90 minutes'."""
+    minutes = int(duration.total_seconds()) // 60
+    for unit, size in (("day", 1440), ("hour", 60)):
+        if minutes % size == 0 and minutes >= size:
+            count = minutes // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 @main.command()

@@ -51,7 +51,7 @@ def export_(
     async def collect(service: PollService) -> list[exporting.VoteRow]:
         # Unknown ids get the usual one-line error listing the known polls.
         poll = await service.definition(poll_id)
-        return await exporting.vote_rows(service.store, poll, raw_ids)
+        return await exporting.vote_rows(service.store, poll, config.zone, raw_ids)
 
     found = run_async(lambda: with_service(config, collect, read_only=True))
 
@@ -121,10 +121,10 @@ def report(
 
 
 def _draw(outcome: Report, store_name: str, path: Path) -> None:
-    from bot.polls.chart import DaySeries, report_chart
+    from bot.polls.chart import DaySeries, report_chart, report_title
 
     series = [DaySeries(d.day, d.votes, d.participants, d.replies) for d in outcome.days]
-    title = f"{store_name}: engagement {outcome.since:%d %b} – {outcome.until:%d %b %Y}"
+    title = report_title(store_name, outcome.since, outcome.until)
     try:
         report_chart(series, title, path)
     except OSError as error:

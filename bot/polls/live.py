@@ -81,7 +81,13 @@ class LiveTally:
 
     async def _drain(self, adapter: Adapter, message: MessageRef, slot: _MessageSlot) -> None:
         interval = timedelta(seconds=adapter.limits.edit_interval)
+        me = asyncio.current_task()
         while slot.dirty:
+            # flush() and forget() cancel this task; a platform library that swallows the
+            # cancellation of an edit in flight (asyncio.wait_for before Python 3.12 can)
+            # must not leave it waiting for a clock that nobody moves.
+            if me is not None and me.cancelling():
+                raise asyncio.CancelledError
             if slot.last_edit is not None:
                 await self.clock.sleep_until(slot.last_edit + interval, asyncio.Event())
             if not await self._edit(adapter, message, slot):

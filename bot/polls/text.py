@@ -21,12 +21,15 @@ def results_text(results: PollResults, zone: ZoneInfo) -> str:
     state = messages.POLL_STATES[results.state.value].format()
     lines = [f"{results.question} [{results.id}, {state}]"]
     label_width = max((len(o.label) for o in results.options), default=0)
-    winner = results.winner
-    # A trophy only once voting is over; while open the leader is just leading.
+    winner, leader = results.winner, results.sole_leader
     closed = results.state.value == "closed"
-    trophy = " 🏆" if closed else f" {messages.RESULTS_LEADING.format()}"
+    leading = f" {messages.RESULTS_LEADING.format()}"
     for option in results.options:
-        mark = trophy if winner is not None and option.id == winner.id else ""
+        # A trophy only for a winner the verdict decided, once voting is over; otherwise
+        # the option ahead is just that.
+        mark = ""
+        if leader is not None and option.id == leader.id:
+            mark = " 🏆" if closed and winner is not None else leading
         share = i18n.percent(option.share)
         lines.append(
             f"  {option.label:<{label_width}}  {bar(option.share)} "

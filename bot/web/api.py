@@ -161,7 +161,7 @@ async def _vote_rows(request: web.Request) -> list[exporting.VoteRow]:
         raise web.HTTPNotFound(
             text=json.dumps({"error": str(unknown)}), content_type="application/json"
         ) from None
-    return await exporting.vote_rows(app.store, definition, raw_ids=False)
+    return await exporting.vote_rows(app.store, definition, app.config.zone, raw_ids=False)
 
 
 def _download(body: str, content_type: str, name: str) -> web.Response:

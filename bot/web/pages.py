@@ -234,7 +234,7 @@ async def _poll_page(request: web.Request, session: Session) -> web.StreamRespon
     content: PollMessage | None = None
     if app.polls.known(poll_id):
         content = await app.polls.content(poll_id)
-    rows = await exporting.vote_rows(app.store, definition)
+    rows = await exporting.vote_rows(app.store, definition, zone)
     images = {o.id: _image_url(request, poll_id, o.id, o.image) for o in definition.options}
     return render(
         request,

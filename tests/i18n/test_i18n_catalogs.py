@@ -95,12 +95,20 @@ def test_catalogs_hold_every_text_in_the_code(tmp_path: Path) -> None:
         assert {(m.context, m.id) for m in entries(catalog(language))} == wanted
 
 
+def leaves(value: object) -> list[object]:
+    """The texts in a catalog entry: itself, or those in its dict or (nested) tuple."""
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in leaves(item)]
+    if isinstance(value, tuple):
+        return [leaf for item in value for leaf in leaves(item)]
+    return [value]
+
+
 def test_every_catalog_entry_in_the_code_is_marked() -> None:
     """Texts in bot/messages.py are all marked, so extraction cannot miss one."""
     for name, value in vars(messages).items():
         if name.isupper() and not callable(value):
-            values = value.values() if isinstance(value, dict) else [value]
-            assert all(isinstance(v, i18n.Text | i18n.PluralText) for v in values), name
+            assert all(isinstance(v, i18n.Text | i18n.PluralText) for v in leaves(value)), name
 
 
 # French typography: a no-break space before : and inside « », a narrow one before ; ! ?
@@ -120,3 +128,20 @@ def test_french_typography() -> None:
             for rule, what in _BAD_FRENCH:
                 found = rule.search(shown)
                 assert found is None, f"{what} {found.group()!r}: {text!r}"
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_console_rewording_still_finds_its_words_in_every_language(language: str) -> None:
+    """The console rewords chat replies ("click" → "type"); each chat phrase it looks for
+    must still be part of some reply once both are translated."""
+    with i18n.use(language):
+        replies = [
+            str(leaf) if isinstance(leaf, i18n.Text) else ""
+            for name, value in vars(messages).items()
+            if name.isupper() and not callable(value) and name != "CONSOLE_WORDING"
+            for leaf in leaves(value)
+        ]
+        for chat, console in messages.CONSOLE_WORDING:
+            phrase = str(chat)
+            assert any(phrase in reply for reply in replies), f"{language}: {phrase!r}"
+            assert str(console) != phrase

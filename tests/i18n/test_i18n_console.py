@@ -67,7 +67,7 @@ def test_french_through_the_console(example: Path) -> None:
     out = run(with_locale(example, "fr"))
     # The merchant's own texts as written; everything around them in French.
     assert "📊 Which helmet should we stock this spring?" in out
-    assert "  1) AeroLite MIPS — 89,00\u00a0€" in out
+    assert "  1) AeroLite MIPS [aero] — 89,00\u00a0€" in out
     assert "Un seul choix · 0 votant · clôture le " in out
     assert (
         "(visible par merchant uniquement) ✅ Votre vote pour AeroLite MIPS est bien pris "
@@ -76,10 +76,11 @@ def test_french_through_the_console(example: Path) -> None:
     assert "Vous pouvez le modifier jusqu’à la clôture, le " in out
     assert "votre vote n’est compté qu’une fois." in out
     assert "✅ Vote modifié dans «\u00a0Which helmet" in out and "Urban Shell → Trail Pro." in out
-    assert "Tapez un numéro de 1 à 3." in out
-    assert "Utilisation\u00a0: /vote SONDAGE OPTION [OPTION...]" in out
+    assert "Tapez un numéro de 1 à 3 (ou /vote spring-helmets OPTION)." in out
+    assert "Utilisation\u00a0: /vote SONDAGE OPTION [OPTION...] (OPTION\u00a0: un numéro" in out
+    assert "     → tapez 1 ou /vote spring-helmets aero" in out
     assert "Désolé, seule l’équipe de la boutique peut clore les sondages." in out
-    assert "Commande inconnue\u00a0: frobnicate." in out
+    assert "Commande inconnue\u00a0: /frobnicate.\nCommandes (vous êtes carol)\u00a0:" in out
     assert "[ouvert, clôture le " in out and "] 4 votes" in out
     assert "2 (50\u00a0%) ← en tête" in out
     assert "4 votes de 4 clients" in out

@@ -26,8 +26,9 @@ def poll_card(poll: PollMessage, channel: str) -> str:
     if poll.description:
         lines.append(poll.description)
     lines.append("")
+    is_open = poll.state == "open"
     for card in poll.cards:
-        head = f"  {card.number}) {card.label}"
+        head = f"  {card.number}) {card.label} [{card.option_id}]"
         if card.price:
             head += f" — {card.price}"
         if card.tally is not None:
@@ -39,12 +40,36 @@ def poll_card(poll: PollMessage, channel: str) -> str:
             lines.append(f"     {messages.CONSOLE_IMAGE.format(image=image_text(card.image))}")
         if card.link:
             lines.append(f"     {messages.CONSOLE_LINK.format(link=card.link)}")
+        if is_open:
+            hint = messages.CONSOLE_CARD_HINT.format(
+                number=card.number, poll=poll.poll_id, option=card.option_id
+            )
+            lines.append(f"     → {hint}")
     lines.append(poll.footer)
-    if poll.state == "open":
-        count = len(poll.cards)
-        lines.append(messages.CONSOLE_HOW_TO_VOTE.format(count=count, poll_id=poll.poll_id))
+    if is_open:
+        lines.append(messages.CONSOLE_HOW_TO_VOTE.format(count=len(poll.cards), poll=poll.poll_id))
     lines.append(RULE)
     return "\n".join(lines)
+
+
+def number_hint(poll: PollMessage) -> str:
+    return messages.CONSOLE_TYPE_A_NUMBER.format(count=len(poll.cards), poll=poll.poll_id)
+
+
+def help_text(user: str) -> str:
+    return messages.CONSOLE_HELP.format(user=user)
+
+
+def unknown_command(name: str, user: str) -> str:
+    return messages.CONSOLE_UNKNOWN_COMMAND.format(command=name) + "\n" + help_text(user)
+
+
+def console_wording(text: str) -> str:
+    """Shared replies speak of buttons and clicks; a terminal has neither. Both sides are
+    catalog texts, so the rewording works in every language (tests/i18n checks it)."""
+    for chat_words, console_words in messages.CONSOLE_WORDING:
+        text = text.replace(chat_words.format(), console_words.format())
+    return text
 
 
 def tally_line(poll: PollMessage, channel: str) -> str:
