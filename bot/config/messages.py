@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.i18n import LANGUAGES
+
 Msg = tuple[str, str | None]
 
 PLATFORM_NAMES = {"console": "Console", "discord": "Discord", "slack": "Slack"}
@@ -281,6 +283,12 @@ def bad_time_zone(value: str | None, suggestion: str | None) -> Msg:
     if suggestion:
         return (shown, f"did you mean '{suggestion}'?")
     return (shown, "use a name like Europe/Paris, America/New_York or UTC")
+
+
+def bad_locale(value: str | None) -> Msg:
+    shown = f"unsupported language '{value}'" if value else "unsupported language"
+    supported = ", ".join(LANGUAGES)
+    return (shown, f"supported: {supported}, or a region of one such as fr_CA or en_GB")
 
 
 def bad_datetime(value: str | None) -> Msg:

@@ -330,6 +330,8 @@ def _model_rule(
     pos = smap.value(path)
     if kind == "time_zone":
         return pos.problem(*messages.bad_time_zone(value, _zone_suggestion(value)))
+    if kind == "locale":
+        return pos.problem(*messages.bad_locale(value))
     if kind == "local_datetime":
         return pos.problem(*messages.bad_datetime(value))
     if kind == "impossible_datetime":

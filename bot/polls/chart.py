@@ -22,11 +22,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import i18n, messages
 from bot.errors import EngageBotError, UnsupportedDatabase
 from bot.polls.chart_fonts import FontChain, default_chain
 from bot.polls.chart_text import fit, measurer, shorten
 from bot.polls.results import PollResults
-from bot.polls.verdict import Verdict
 from bot.private_files import make_folders, open_private_bytes
 from bot.storage import sqlite_path
 
@@ -68,12 +68,6 @@ MUTED_COLOR = "#455a64"
 VOTES_COLOR = "#1e88e5"
 REPLIES_COLOR = "#fb8c00"
 PARTICIPANTS_COLOR = "#37474f"
-VERDICT_WORDS = {
-    Verdict.CLEAR_WINNER: "clear winner",
-    Verdict.LEANING: "leaning",
-    Verdict.TOO_CLOSE: "too close to call",
-    Verdict.NOT_ENOUGH_VOTES: "not enough votes",
-}
 
 
 class ChartError(EngageBotError):
@@ -145,7 +139,10 @@ def results_figure(results: PollResults, fonts: FontChain | None = None) -> Figu
     ]
     label_px = max((_widest_line(typeset, label, label_font) for label in labels), default=0)
     winner = results.winner
-    values = [f"{row.votes} vote{'' if row.votes == 1 else 's'} · {row.share:.0%}" for row in rows]
+    values = [
+        messages.CARD_TALLY.format(votes=messages.votes(row.votes), share=i18n.percent(row.share))
+        for row in rows
+    ]
     value_font = typeset.bold_font(LABEL_SIZE)  # the widest case: reserve room for it
     value_px = max((typeset.width(value, value_font) for value in values), default=0)
 
@@ -199,9 +196,13 @@ def results_figure(results: PollResults, fonts: FontChain | None = None) -> Figu
         color=TEXT_COLOR,
         parse_math=False,
     )
-    verdict = VERDICT_WORDS[results.decision.verdict]
+    verdict = messages.CHART_VERDICTS[results.decision.verdict.value].format()
     footer_font = typeset.font(FOOTER_SIZE)
-    footer = f"{results.total_votes} votes · {results.voters} customers · {verdict}"
+    footer = messages.CHART_FOOTER.format(
+        votes=messages.votes(results.total_votes),
+        customers=messages.customers(results.voters),
+        verdict=verdict,
+    )
     figure.text(
         MARGIN_PX / WIDTH_PX,
         MARGIN_PX / height,
@@ -281,14 +282,14 @@ def report_figure(days: Sequence[DaySeries], title: str, fonts: FontChain | None
         [x - width / 2 for x in xs],
         [d.votes for d in days],
         width,
-        label="votes",
+        label=messages.CHART_VOTES.format(),
         color=VOTES_COLOR,
     )
     replies = axes.bar(
         [x + width / 2 for x in xs],
         [d.replies for d in days],
         width,
-        label="replies",
+        label=messages.CHART_REPLIES.format(),
         color=REPLIES_COLOR,
     )
     axes.plot(
@@ -298,7 +299,7 @@ def report_figure(days: Sequence[DaySeries], title: str, fonts: FontChain | None
         color=PARTICIPANTS_COLOR,
         linewidth=2.5,
         markersize=7,
-        label="participants",
+        label=messages.CHART_PARTICIPANTS.format(),
     )
     # A short report keeps bars a sensible width, centred, each with its number on top.
     pad = max(0.6, (MIN_REPORT_SLOTS - len(days)) / 2)
@@ -355,14 +356,14 @@ def _place_report_axes(figure: Figure, axes: Axes, typeset: _Typesetter, height:
 
 def date_ticks(days: Sequence[date]) -> list[tuple[int, str]]:
     """At most REPORT_MAX_DATE_TICKS labelled days, evenly spaced by 1, 2, 3, 7, 14 or
-    28 days (weeks start on the report's first day), named like "3 Mar"."""
+    28 days (weeks start on the report's first day), named like "3 Mar" ("3 mars")."""
     if not days:
         return []
     step = next(
         (s for s in (1, 2, 3, 7, 14, 28) if -(-len(days) // s) <= REPORT_MAX_DATE_TICKS),
         -(-len(days) // REPORT_MAX_DATE_TICKS),
     )
-    return [(index, f"{days[index].day} {days[index]:%b}") for index in range(0, len(days), step)]
+    return [(index, i18n.day_month(days[index])) for index in range(0, len(days), step)]
 
 
 def report_chart(days: Sequence[DaySeries], title: str, path: Path) -> Path:
@@ -376,7 +377,7 @@ def results_chart_in_child(results: PollResults, path: Path) -> Path:
     package_root = str(Path(__file__).resolve().parents[2])  # the folder holding bot/
     search_path = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
     done = subprocess.run(
-        [sys.executable, "-m", "bot.polls.chart_child", str(path)],
+        [sys.executable, "-m", "bot.polls.chart_child", str(path), i18n.active()],
         input=pickle.dumps(results),
         capture_output=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(search_path)},

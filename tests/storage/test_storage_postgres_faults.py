@@ -129,7 +129,7 @@ async def test_a_click_caught_by_a_lost_connection_is_told_to_try_again(
             # ...and the connection goes away under it.
             assert await _terminate_bot_connections(pg_url) >= 1
             await pending
-            assert replies.texts == [messages.VOTE_NOT_RECORDED]
+            assert replies.texts == [messages.VOTE_NOT_RECORDED.format()]
             await admin.execute("SELECT pg_advisory_unlock_all()")
         finally:
             await admin.close()
