@@ -309,6 +309,7 @@ WEB_SIGNED_OUT = N_("You are signed out.")
 WEB_ACTION_UNKNOWN = N_("Unknown action: use open or close.")
 WEB_GREETING = N_("Dashboard: {url}")
 WEB_GREETING_LINK = N_("Dashboard: {url} — sign in once with {link}")
+WEB_ENDPOINTS_ONLY = N_("Listening for Slack on {url}{paths}")
 WEB_CANNOT_LISTEN = N_(
     "Dashboard not started: cannot listen on {host}:{port} ({reason}); "
     "choose another port under web: in the config"

@@ -17,7 +17,7 @@ from bot.clock import SystemClock
 from bot.config import LoadedConfig
 from bot.errors import ConfigError
 from bot.storage import open_store
-from bot.web.host import start_web_host, web_settings
+from bot.web.host import start_web_host, take_endpoints, web_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,11 @@ async def serve(config: LoadedConfig, reload: Reload | None = None) -> None:
         with suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_hangup)
     settings = web_settings(config)
+    # Slack in mode: http is served by the web host: one port for everything.
+    endpoints = take_endpoints(adapters) if settings is not None else []
     try:
         await app.start()
-        web = await start_web_host(app, settings) if settings is not None else None
+        web = await start_web_host(app, settings, endpoints) if settings else None
     except BaseException:
         # A platform refused us (bad token, unreachable): release the database and any
         # adapter already connected, so the process exits instead of hanging.

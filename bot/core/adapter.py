@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.core.content import Content
 from bot.core.events import EventSink
@@ -49,3 +50,22 @@ class Adapter(Protocol):
         cannot tell (no permission to read history, channel gone, network)."""
 
     async def edit(self, message: MessageRef, content: Content) -> None: ...
+
+
+@dataclass(frozen=True)
+class HttpEndpoint:
+    """A platform's inbound HTTP endpoint (Slack's Events API in mode: http), served by
+    the bot's web host at `path`, so the bot needs one port for everything."""
+
+    path: str
+    handle: Callable[[Any], Awaitable[Any]]  # an aiohttp request handler
+
+
+@runtime_checkable
+class ServesHttp(Protocol):
+    """An adapter that can be reached over HTTP. serve_on_web_host() before start():
+    then the web host serves its endpoint and the adapter opens no server of its own."""
+
+    def http_endpoint(self) -> HttpEndpoint | None: ...
+
+    def serve_on_web_host(self) -> None: ...

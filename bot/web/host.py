@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ from bot import messages
 from bot.config import LoadedConfig
 from bot.config.checks import is_loopback
 from bot.config.schema import WebConfig
+from bot.core.adapter import HttpEndpoint, ServesHttp
+from bot.errors import PlatformError
 from bot.web import api, pages
 from bot.web.auth import Gate
 from bot.web.guard import error_pages, security_headers
@@ -44,6 +47,9 @@ class WebSettings:
     port: int = 8080
     token: str | None = None
     base_url: str | None = None
+    # False when the host only exists for Slack's HTTP endpoint (mode: http and no web:
+    # block): then it serves that endpoint and /healthz, never the dashboard or the API.
+    dashboard: bool = True
 
     @classmethod
     def from_config(cls, web: WebConfig) -> WebSettings:
@@ -74,13 +80,25 @@ class WebHost:
         self.web[GATE] = self.gate
         self.web[SETTINGS] = settings
         self.web[STREAMS] = set()
-        self.web.add_routes(pages.routes)
-        self.web.add_routes(api.routes)
-        self.web.router.add_static("/static", STATIC, name="static", append_version=True)
+        if settings.dashboard:
+            self.web.add_routes(pages.routes)
+            self.web.add_routes(api.routes)
+            self.web.router.add_static("/static", STATIC, name="static", append_version=True)
+        else:
+            self.web.router.add_get("/healthz", api.healthz)
         self.web.on_shutdown.append(_end_streams)
         self._runner: web.AppRunner | None = None
         self._port = settings.port
         self.login_link: str | None = None
+        self.endpoints: list[str] = []
+
+    def serve(self, endpoint: HttpEndpoint) -> None:
+        """Serve a platform's inbound endpoint (Slack's events and clicks) on this host.
+        Only before start()."""
+        if self._runner is not None:
+            raise RuntimeError("serve() must come before start()")
+        self.web.router.add_post(endpoint.path, endpoint.handle)
+        self.endpoints.append(endpoint.path)
 
     def mount(self, path: str, sub_app: web.Application) -> None:
         """Serve another aiohttp application under path (e.g. Slack's events endpoint).
@@ -97,7 +115,7 @@ class WebHost:
         sockets = self._runner.addresses
         if sockets and self.settings.port == 0:
             self._port = int(sockets[0][1])  # the port the system chose
-        if self.settings.token is None:
+        if self.settings.token is None and self.settings.dashboard:
             self.login_link = f"{self.url}/login/link?code={self.gate.new_login_code()}"
 
     async def stop(self) -> None:
@@ -106,6 +124,9 @@ class WebHost:
             self._runner = None
 
     def greeting(self) -> str:
+        if not self.settings.dashboard:
+            paths = ", ".join(self.endpoints)
+            return messages.WEB_ENDPOINTS_ONLY.format(url=self.url, paths=paths)
         if self.login_link is not None:
             return messages.WEB_GREETING_LINK.format(url=self.url, link=self.login_link)
         return messages.WEB_GREETING.format(url=self.url)
@@ -122,22 +143,51 @@ class WebHost:
 
 
 def web_settings(config: LoadedConfig) -> WebSettings | None:
-    """The config's web: block, if it has one."""
+    """The config's web: block. Without one, Slack in mode: http still needs a server:
+    its own host and port then start a web host that serves only Slack and /healthz."""
     web_config = config.settings.web
-    return WebSettings.from_config(web_config) if web_config is not None else None
+    if web_config is not None:
+        return WebSettings.from_config(web_config)
+    slack = config.settings.platforms.slack
+    if slack is not None and "slack" in config.enabled_platforms and slack.mode == "http":
+        return WebSettings(slack.host, slack.port, dashboard=False)
+    return None
 
 
-async def start_web_host(app: App, settings: WebSettings) -> WebHost | None:
+def take_endpoints(adapters: Iterable[object]) -> list[HttpEndpoint]:
+    """The platforms' inbound HTTP endpoints (Slack in mode: http), which the web host
+    will serve; their adapters then open no server of their own. Before they start."""
+    endpoints: list[HttpEndpoint] = []
+    for adapter in adapters:
+        if isinstance(adapter, ServesHttp):
+            endpoint = adapter.http_endpoint()
+            if endpoint is not None:
+                adapter.serve_on_web_host()
+                endpoints.append(endpoint)
+    return endpoints
+
+
+async def start_web_host(
+    app: App, settings: WebSettings, endpoints: Iterable[HttpEndpoint] = ()
+) -> WebHost | None:
     """Build the web host, start serving, and tell whoever started the bot where.
 
-    A port already taken does not stop the bot: customers keep voting in chat while the
-    dashboard is missing, and the message (and a failing HEALTHCHECK) say why. None then."""
+    A port already taken does not stop the bot when it only costs the dashboard:
+    customers keep voting in chat while it is missing, and the message (and a failing
+    HEALTHCHECK) say why; None then. When the host serves a platform's endpoint (Slack in
+    mode: http), that platform cannot work without it: PlatformError."""
     host = WebHost(app, settings)
+    for endpoint in endpoints:
+        host.serve(endpoint)
     try:
         await host.start()
     except OSError as error:
         await host.stop()
         reason = os.strerror(error.errno) if error.errno else str(error)
+        if host.endpoints:
+            raise PlatformError(
+                f"cannot listen for Slack on {settings.host}:{settings.port}: {reason.lower()}"
+            ) from None
         line = messages.WEB_CANNOT_LISTEN.format(
             host=settings.host, port=settings.port, reason=reason.lower()
         )

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
@@ -34,7 +35,7 @@ from bot.adapters.slack.staff import StaffDirectory
 from bot.adapters.slack.uploads import upload_to_thread
 from bot.clock import Clock
 from bot.config.schema import SlackConfig
-from bot.core.adapter import PlatformLimits
+from bot.core.adapter import HttpEndpoint, PlatformLimits
 from bot.core.content import Content
 from bot.core.events import AdapterReady, EventSink
 from bot.core.refs import ChannelRef, MessageRef
@@ -106,6 +107,8 @@ class SlackAdapter:
         self._bolt: AsyncApp | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
+        self._bolt_server: AsyncSlackAppServer | None = None
+        self.on_web_host = False  # Slack's HTTP endpoint is served by the bot's web host
         self.team_id = ""
         self.bot_user_id = ""
         self._bot_id = ""
@@ -186,7 +189,7 @@ class SlackAdapter:
             await self._identify()
             if settings.mode == "socket":
                 await self._connect_socket()
-            else:
+            elif not self.on_web_host:
                 await self._serve_http()
         except BaseException:
             await self.stop()  # no half-open sockets or sessions left behind
@@ -270,6 +273,33 @@ class SlackAdapter:
                 f"cannot listen for Slack on {settings.host}:{settings.port}: {error.strerror}"
             ) from None
         log.info("listening for Slack on %s:%s%s", settings.host, self.http_port, settings.path)
+
+    def http_endpoint(self) -> HttpEndpoint | None:
+        """In mode: http, Slack's endpoint as one handler (signature guard, then bolt) for
+        the bot's web host to serve at settings.path, on its one port; call
+        serve_on_web_host() before start() so the adapter opens no server of its own."""
+        if self.settings.mode != "http":
+            return None
+        settings = self.settings
+        guard = (
+            slack_request_guard(settings.signing_secret.get_secret_value(), self._clock)
+            if settings.signing_secret is not None
+            else None
+        )
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if self._bolt is None:  # between the web host starting and Slack connecting
+                return web.Response(status=503, text="starting")
+            server = self._bolt_server or self.bolt.server(path=settings.path)
+            self._bolt_server = server
+            if guard is None:
+                return await server.handle_post_requests(request)
+            return await guard(request, server.handle_post_requests)
+
+        return HttpEndpoint(settings.path, handle)
+
+    def serve_on_web_host(self) -> None:
+        self.on_web_host = True
 
     def web_app(self) -> web.Application:
         """bolt's aiohttp application for the HTTP transport, behind the signature guard
