@@ -22,6 +22,7 @@ from bot.prompts.service import PromptService
 from bot.publisher import Publisher
 from bot.reconcile import Reconciler
 from bot.storage.base import Store
+from bot.summary import describe_ready
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ class App:
                 if post is not None:
                     log.debug("reply to prompt %s counted", post.prompt_id)
             elif isinstance(event, AdapterReady):
-                log.info("%s is ready", event.platform)
+                log.info(describe_ready(event.platform, event.details), extra=event.details)
         except Exception:
             log.exception("could not handle %s", type(event).__name__)
             responder = getattr(event, "responder", None)

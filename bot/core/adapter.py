@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.content import Content
 from bot.core.events import EventSink
@@ -46,3 +47,15 @@ class Adapter(Protocol):
         cannot tell (no permission to read history, channel gone, network)."""
 
     async def edit(self, message: MessageRef, content: Content) -> None: ...
+
+
+@runtime_checkable
+class LocalInput(Protocol):
+    """An adapter fed by a local terminal (the console), whose input can end. Chat
+    platforms serve until the process is stopped; this one can finish on its own."""
+
+    name: str
+    # Set when input ended: end of file (stdin closed or a script done) or /quit.
+    finished: asyncio.Event
+    # True when the user asked to stop the whole bot (/quit), not just at end of input.
+    quit_requested: bool

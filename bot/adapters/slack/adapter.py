@@ -188,7 +188,8 @@ class SlackAdapter:
         except BaseException:
             await self.stop()  # no half-open sockets or sessions left behind
             raise
-        await sink.handle(AdapterReady(PLATFORM, {"team": self.team_id, "mode": settings.mode}))
+        details = {"user": self.bot_user_id, "team": self.team_id, "mode": settings.mode}
+        await sink.handle(AdapterReady(PLATFORM, details))
 
     async def started(self) -> None:
         pass
