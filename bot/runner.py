@@ -79,6 +79,10 @@ async def wait_until_done(stop: asyncio.Event, adapters: list[Adapter]) -> None:
     waiters = {asyncio.create_task(stop.wait())}
     waiting_on = {asyncio.create_task(a.finished.wait()): a for a in inputs}
     waiters |= set(waiting_on)
+    log.debug(
+        "serving until stopped%s",
+        f" or until {inputs[0].name} input ends" if inputs and not serving else "",
+    )
     try:
         while not stop.is_set():
             done, waiters = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)

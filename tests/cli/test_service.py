@@ -3,10 +3,13 @@ the chat platforms keep being served, and SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import textwrap
 from pathlib import Path
 
+from bot.logs import Redactor
 from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.cli.bot_process import bot_process
 from tests.cli_runner import engagebot
@@ -105,3 +108,97 @@ async def test_quit_in_the_console_stops_every_platform(tmp_path: Path) -> None:
             await bot.wait_for_log("stopping: /quit typed in the console")
             assert await bot.exited() == 0
         assert not any("still serving" in line for line in bot.log)
+
+
+PROMPT_SET = """\
+prompts:
+  - id: breakfast
+    channels: [community]
+    at: "08:30"
+    questions:
+      - text: What did you have for breakfast?
+"""
+
+
+async def test_json_logs_start_with_a_summary(tmp_path: Path) -> None:
+    async with FakeDiscord() as fake:
+        path = console_and_discord(tmp_path, fake)
+        path.write_text(path.read_text(encoding="utf-8") + PROMPT_SET, encoding="utf-8")
+        env = {"DISCORD_TOKEN": fake.token}
+        args = ("--log-format", "json", "run", "-c", str(path))
+        async with bot_process(*args, env=env) as bot:
+            await bot.wait_for_log("console input ended")
+            assert await bot.stop(signal.SIGTERM) == 0
+    entries = [json.loads(line) for line in bot.log]  # every line is one JSON object
+    for entry in entries:
+        assert {"time", "level", "logger", "message"} <= set(entry), entry
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["time"])
+    messages = [entry["message"] for entry in entries]
+    database = (tmp_path / "data" / "engagebot.db").as_posix()
+    assert messages[0] == f"engagebot 0.1.0 starting: config {path}; database sqlite:///{database}"
+    assert entries[0]["config"] == [str(path)]
+    connected = next(e for e in entries if e["message"].startswith("discord connected"))
+    assert connected["message"] == "discord connected as engagebot (1 server)"
+    assert connected["user"] == "engagebot" and connected["logger"] == "bot.app"
+    opened = next(e for e in entries if e["message"].startswith("poll helmets opened"))
+    assert opened["poll"] == "helmets" and opened["level"] == "INFO"
+    assert re.search(
+        r"polls: helmets open until \w{3} \d+ \w{3} \d\d:\d\d CET", "\n".join(messages)
+    )
+    assert re.search(
+        r"next prompt: breakfast \w{3} \d+ \w{3} 08:30 CET in #community", "\n".join(messages)
+    )
+    assert messages[-1] == "stopped"
+    # Libraries speak only when something is wrong; nothing secret in any line.
+    assert not [e for e in entries if e["logger"].startswith(("discord", "aiohttp"))]
+    assert fake.token not in "\n".join(bot.log)
+
+
+def test_quiet_run_logs_only_problems(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(
+        "store: {name: Shop, timezone: Europe/Paris}\nplatforms:\n  console: {}\n",
+        encoding="utf-8",
+    )
+    loud = engagebot("run", "-c", str(path), stdin="/polls\n")
+    assert "INFO bot.runner: engagebot 0.1.0 starting: config" in loud.stderr
+    assert "INFO bot.summary: polls: none open or scheduled" in loud.stderr
+    assert "INFO bot.summary: next prompt: none scheduled" in loud.stderr
+    quiet = engagebot("-q", "run", "-c", str(path), stdin="/polls\n")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    debug = engagebot("-v", "run", "-c", str(path), stdin="/polls\n")
+    assert "DEBUG bot.runner: serving until stopped or until console input ends" in debug.stderr
+    # Other commands answer on stdout and log nothing unless asked.
+    listed = engagebot("polls", "-c", str(path))
+    assert listed.returncode == 0 and listed.stderr == ""
+
+
+def test_log_lines_never_carry_secrets() -> None:
+    redact = Redactor()
+    redact.add_secrets(["s3cr3t-signing-value"])
+    lines = {
+        # discord.py's own 429 line names the interaction's webhook URL and its token.
+        "We are being rate limited. PATCH https://discord.com/api/v10/webhooks/1234/"
+        "aW50ZXJhY3Rpb246MTIzNDp0b2tlbg/messages/@original responded with 429.": (
+            "We are being rate limited. PATCH https://discord.com/api/v10/webhooks/1234/***"
+            "/messages/@original responded with 429."
+        ),
+        "POST /api/v10/interactions/99/tok.en-value/callback": (
+            "POST /api/v10/interactions/99/***/callback"
+        ),
+        "database postgresql://shop:hunter2@db:5432/engagebot": (
+            "database postgresql://shop:***@db:5432/engagebot"
+        ),
+        "token xoxb-1234-5678-abcdef and xapp-1-A0-99-ff": "token xox*-*** and xox*-***",
+        "posting to https://hooks.slack.com/services/T0/B0/XyZ failed": (
+            "posting to https://hooks.slack.com/*** failed"
+        ),
+        "bad token MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123": (
+            "bad token ***"
+        ),
+        "signature checked with s3cr3t-signing-value": "signature checked with ***",
+        "poll helmets opened (schedule), closes Mon 7 Dec 19:54 CET": (
+            "poll helmets opened (schedule), closes Mon 7 Dec 19:54 CET"
+        ),
+    }
+    assert {line: redact(line) for line in lines} == lines
