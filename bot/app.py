@@ -66,6 +66,7 @@ class App:
         # hour); older delivery ids only make the table grow.
         await self.store.prune_deliveries(self.clock.now() - DELIVERY_MEMORY)
         await self.polls.sync_config()
+        await self.prompts.sync_config()  # what may be caught up starts now
         for adapter in self.adapters.values():
             await adapter.start(self)
         await self.reconcile()
@@ -113,6 +114,7 @@ class App:
             log.warning("a new database takes effect after a restart")
         self.config = self.polls.config = self.prompts.config = config
         await self.polls.sync_config()
+        await self.prompts.sync_config()
         await self.reconcile()
         self._wake.set()  # the loop recomputes when to wake
 

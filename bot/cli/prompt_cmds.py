@@ -22,7 +22,7 @@ from bot.cli.common import (
 )
 from bot.config import LoadedConfig
 from bot.polls.service import PollService
-from bot.scheduler import PlannedRun, plan
+from bot.scheduler import PlannedRun, pending_catch_ups, plan
 from bot.storage.base import PromptPost
 
 
@@ -46,8 +46,9 @@ from bot.storage.base import PromptPost
 def schedule(config_path: Path | None, days: int, from_date: datetime | None, fmt: str) -> None:
     """What will be posted, where and when (local and UTC), for the next days."""
     config = load_or_exit(config_path)
+    now = datetime.now(UTC)
     if from_date is None:
-        start = datetime.now(UTC)
+        start = now
     else:
         start = datetime.combine(from_date.date(), time.min, config.zone).astimezone(UTC)
     end = start + timedelta(days=days)
@@ -56,7 +57,8 @@ def schedule(config_path: Path | None, days: int, from_date: datetime | None, fm
         store = service.store
         records = {r.poll_id: r for r in await store.list_polls()}
         seqs = {p.id: await store.last_prompt_seq(p.id) for p in config.settings.prompts}
-        return plan(config, service.polls, records, seqs, start, end)
+        catch_ups = await pending_catch_ups(config, store, now)
+        return plan(config, service.polls, records, seqs, start, end, now, catch_ups)
 
     runs = run_async(lambda: with_service(config, collect))
     if fmt == "json":
@@ -66,8 +68,11 @@ def schedule(config_path: Path | None, days: int, from_date: datetime | None, fm
     for column in ("local time", "UTC", "what", "id", "channel", "text"):
         table.add_column(column)
     for run in runs:
+        when = f"{run.local_time:%a %Y-%m-%d %H:%M %Z}"
+        if run.catch_up_of is not None:
+            when = f"now (catch-up of {run.catch_up_of:%H:%M})"
         table.add_row(
-            f"{run.local_time:%a %Y-%m-%d %H:%M %Z}",
+            when,
             f"{run.utc_time:%H:%M}",
             run.kind.replace("_", " "),
             run.id,
