@@ -3,13 +3,15 @@ the chat platforms keep being served, and SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import re
 import signal
 import textwrap
 from pathlib import Path
 
-from bot.logs import Redactor
+from bot.logs import NOISY_LOGGERS, Redactor, setup_logging
 from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.cli.bot_process import bot_process
 from tests.cli_runner import engagebot
@@ -202,3 +204,41 @@ def test_log_lines_never_carry_secrets() -> None:
         ),
     }
     assert {line: redact(line) for line in lines} == lines
+
+
+def test_library_lines_pass_only_as_warnings_and_redacted() -> None:
+    """discord.py reports a 429 as a WARNING naming the interaction's webhook URL: it is
+    logged (a rate limit hit is worth a line), without the token; its INFO chatter is not."""
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    out = io.StringIO()
+    try:
+        setup_logging(logging.INFO, "json", stream=out)
+        logging.getLogger("discord.gateway").info("Shard ID None has connected to Gateway")
+        logging.getLogger("discord.http").warning(
+            "We are being rate limited. %s %s responded with 429. Retrying in %.2f seconds.",
+            "PATCH",
+            "https://discord.com/api/v10/webhooks/1234/aW50ZXJhY3Rpb24.dG9rZW4/messages/@original",
+            1.5,
+        )
+        logging.getLogger("bot.polls.service").info("poll x opened", extra={"poll": "x"})
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.setLevel(saved[0])
+        for handler in saved[1]:
+            root.addHandler(handler)
+        for name in NOISY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+        logging.captureWarnings(False)
+    entries = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(e["logger"], e["level"], e["message"]) for e in entries] == [
+        (
+            "discord.http",
+            "WARNING",
+            "We are being rate limited. PATCH https://discord.com/api/v10/webhooks/1234/***"
+            "/messages/@original responded with 429. Retrying in 1.50 seconds.",
+        ),
+        ("bot.polls.service", "INFO", "poll x opened"),
+    ]
+    assert entries[1]["poll"] == "x"
