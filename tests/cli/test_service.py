@@ -10,9 +10,11 @@ import re
 import signal
 import textwrap
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from bot.logs import NOISY_LOGGERS, Redactor, setup_logging
 from tests.adapters.discord.fake_discord import FakeDiscord
+from tests.adapters.slack.harness import CHANNEL, SECRETS, command_body, fake_slack
 from tests.cli.bot_process import bot_process
 from tests.cli_runner import engagebot
 
@@ -76,6 +78,53 @@ async def test_closed_stdin_ends_the_console_only(tmp_path: Path) -> None:
         assert not any("Traceback" in line for line in bot.log + bot.out)
         assert fake.token not in "\n".join(bot.log + bot.out)
         assert fake.unknown == []
+
+
+SLACK_SOCKET = """\
+  slack:
+    mode: socket
+    bot_token: ${{SLACK_BOT_TOKEN}}
+    app_token: ${{SLACK_APP_TOKEN}}
+    signing_secret: ${{SLACK_SIGNING_SECRET}}
+    api_base_url: {base_url}
+    staff_users: [UMERCHANT]
+"""
+
+
+async def test_closed_stdin_keeps_discord_and_slack_served(tmp_path: Path) -> None:
+    async with FakeDiscord() as discord, fake_slack() as slack:
+        path = console_and_discord(tmp_path, discord)
+        text = path.read_text(encoding="utf-8")
+        text = text.replace(
+            "channels:\n", SLACK_SOCKET.format(base_url=slack.base_url) + "channels:\n", 1
+        )
+        text = text.replace('    discord: "', f'    slack: {CHANNEL}\n    discord: "', 1)
+        path.write_text(text, encoding="utf-8")
+        env = {"DISCORD_TOKEN": discord.token, **SECRETS}
+        async with bot_process("run", "-c", str(path), env=env) as bot:
+            line = await bot.wait_for_log("console input ended")
+            assert line.endswith(
+                "console input ended; still serving discord, slack — stop with Ctrl-C or SIGTERM"
+            )
+            connected = await bot.wait_for_log("slack connected")
+            assert connected.endswith(
+                "slack connected as engagebot in team Test Shop (socket mode)"
+            )
+            # Slack still answers after the console's end: a slash command over the socket.
+            command = dict(parse_qsl(command_body(slack, "UMERCHANT", "list")))
+            envelope = {
+                "envelope_id": "env-cmd",
+                "type": "slash_commands",
+                "payload": command,
+                "accepts_response_payload": True,
+            }
+            await slack.send_envelope(envelope)
+            await slack.wait_for(lambda: "env-cmd" in slack.socket_acks, timeout=20)
+            assert "Which helmet" in slack.socket_acks["env-cmd"]["payload"]["text"]
+            assert await bot.stop(signal.SIGTERM) == 0
+    logged = "\n".join(bot.log + bot.out)
+    for secret in (discord.token, *SECRETS.values()):
+        assert secret not in logged
 
 
 def test_console_only_run_still_ends_with_its_input(tmp_path: Path) -> None:
