@@ -1,7 +1,8 @@
 # engagebot in production: config mounted read-only at /config, state in the /data volume.
 #   docker build -t engagebot .
 #   docker run -v $PWD/config:/config:ro -v engagebot-data:/data \
-#     -e DISCORD_TOKEN -e SLACK_BOT_TOKEN -e SLACK_APP_TOKEN engagebot
+#     -e DISCORD_TOKEN -e SLACK_BOT_TOKEN -e SLACK_APP_TOKEN -e ENGAGEBOT_WEB_TOKEN \
+#     -p 8080:8080 engagebot
 FROM python:3.11-slim
 
 # The config folder is mounted read-only: the database lives in the /data volume.
@@ -22,4 +23,9 @@ RUN pip install .
 
 USER engagebot
 VOLUME ["/data"]
+# The config's web: block serves /healthz on port 8080 (host: 0.0.0.0 and a token to
+# reach the dashboard from outside the container).
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
 CMD ["engagebot", "run", "--config", "/config"]

@@ -1,29 +1,77 @@
 # Quick start: `make run` (demo bot in the terminal) and `make test`.
+#   make run     install what running needs into .venv, run the demo poll
+#   make test    install the test tools too, run the test suite
+#   make reset   forget the demo's votes and posts, so `make run` starts over
+#   make clean   remove everything `make run` and `make test` created
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= config/example.yaml
+# The demo's database lives next to its config (see `database:` in the config).
+DATA := $(patsubst %/,%,$(dir $(CONFIG)))/data
 
-.PHONY: run test lint bench clean
+PY_VERSION = import sys; print("%d.%d" % sys.version_info[:2])
+WANTED := $(shell $(PYTHON) -c '$(PY_VERSION)' 2>/dev/null)
+# Empty when .venv is missing or its interpreter is gone (a removed or upgraded Python).
+HAVE := $(shell $(BIN)/python -c '$(PY_VERSION)' 2>/dev/null)
 
-$(BIN)/engagebot: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	@touch $@
+VENV_OK := $(VENV)/.made-by-python
+RUN_DEPS := $(VENV)/.installed-run
+DEV_DEPS := $(VENV)/.installed-dev
 
-run: $(BIN)/engagebot
+.PHONY: run test lint bench reset clean FORCE
+
+run: $(RUN_DEPS)
+	@if [ -e $(DATA) ]; then echo "(continuing the demo saved in $(DATA); 'make reset' starts it over)"; fi
 	$(BIN)/engagebot run --config $(CONFIG)
 
-test: $(BIN)/engagebot
+test: $(DEV_DEPS)
 	$(BIN)/pytest -q
 
-lint: $(BIN)/engagebot
+lint: $(DEV_DEPS)
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
 
-bench: $(BIN)/engagebot
+bench: $(RUN_DEPS)
 	$(BIN)/python bench/vote_path.py
 
+# A .venv left by another Python (another minor version, or a broken interpreter
+# link) is rebuilt rather than reused.
+ifneq ($(HAVE),$(WANTED))
+$(VENV_OK): FORCE
+endif
+
+$(VENV_OK):
+	@test -n "$(WANTED)" || { echo "$(PYTHON) not found: install Python >= 3.11, or run e.g. make PYTHON=python3.12"; exit 1; }
+	@if [ -e $(VENV) ]; then \
+	  echo "$(VENV) $(if $(HAVE),was made by Python $(HAVE),has lost its Python); rebuilding it with Python $(WANTED)"; \
+	  rm -rf $(VENV); fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@touch $@
+
+# Running needs only the runtime dependencies; the test tools come with `make test`.
+$(RUN_DEPS): pyproject.toml $(VENV_OK)
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(DEV_DEPS): pyproject.toml $(VENV_OK)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(RUN_DEPS)
+
+reset:
+	@$(MAKE) --no-print-directory _remove-data
+
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	find bot tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
+	@$(MAKE) --no-print-directory _remove-data
+
+# The demo's data only: a folder that also holds a real config (bot.yaml) is kept.
+.PHONY: _remove-data
+_remove-data:
+	@if [ -e $(dir $(CONFIG))bot.yaml ]; then \
+	  echo "kept $(DATA): $(dir $(CONFIG))bot.yaml is a real config, remove its data by hand"; \
+	elif [ -e $(DATA) ]; then rm -rf $(DATA) && echo "removed $(DATA)"; fi
+
+FORCE:

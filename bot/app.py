@@ -16,12 +16,15 @@ from bot.core.adapter import Adapter
 from bot.core.content import Content
 from bot.core.events import ActionInvoked, AdapterReady, CommandInvoked, Event, MessageReceived
 from bot.core.refs import ChannelRef
+from bot.fault_log import FaultLog
+from bot.metrics import Metrics
 from bot.polls.live import LiveTally
 from bot.polls.service import PollService
 from bot.prompts.service import PromptService
 from bot.publisher import Publisher
 from bot.reconcile import Reconciler
 from bot.storage.base import Store
+from bot.storage.writer import WriterStats
 from bot.summary import describe_ready
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,31 @@ EXTERNAL_CHANGES_INTERVAL = timedelta(seconds=5)
 RETRY_AFTER_FAILURE = timedelta(seconds=30)
 SHUTDOWN_GRACE = timedelta(seconds=5)
 DELIVERY_MEMORY = timedelta(days=7)
+# How the log counts events that failed after the first (see FaultLog).
+FAILED_EVENTS = {
+    "ActionInvoked": "votes refused",
+    "CommandInvoked": "staff commands failed",
+    "MessageReceived": "prompt replies not recorded",
+}
+
+
+class Pulse:
+    """Tells whoever waits that polls may have changed (a vote, an open, a close): the
+    dashboard's live pages re-read what they show."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._event = asyncio.Event()
+
+    def beat(self) -> None:
+        self.count += 1
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    @property
+    def event(self) -> asyncio.Event:
+        """Set at the next beat."""
+        return self._event
 
 
 class App:
@@ -41,6 +69,7 @@ class App:
         adapters: list[Adapter],
         clock: Clock | None = None,
         watch_interval: timedelta | None = EXTERNAL_CHANGES_INTERVAL,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -49,27 +78,38 @@ class App:
         self.watch_interval = watch_interval
         self.polls = PollService(config, store, self.clock)
         self.prompts = PromptService(config, store, self.clock)
-        self.live = LiveTally(self._render_poll, self.adapters, self.clock)
-        self.publisher = Publisher(store, self.clock, self.adapters)
+        self.metrics = metrics or Metrics()
+        self.changes = Pulse()
+        self.ready: set[str] = set()  # platforms that reported AdapterReady
+        self.live = LiveTally(
+            self._render_poll, self.adapters, self.clock, self.metrics.count_tally_edit
+        )
+        self.publisher = Publisher(store, self.clock, self.adapters, self.metrics.count_post)
         self.chat = Reconciler(self.polls, self.prompts, self.publisher, self.live)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight = 0  # events being handled, so shutdown can wait for them
         self._idle = asyncio.Event()
         self._idle.set()
+        self.faults = FaultLog(log, self.clock)  # a storage fault: one traceback, then counts
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
+        stats = getattr(self.store, "writer_stats", None)
+        if isinstance(stats, WriterStats):
+            stats.on_commit = self.metrics.observe_batch
+        self.metrics.watch_logs()
         await self.store.open()
         # Replays come within minutes (Discord tokens live 15 min, Slack retries for an
         # hour); older delivery ids only make the table grow.
         await self.store.prune_deliveries(self.clock.now() - DELIVERY_MEMORY)
-        await self.polls.sync_config()
+        moved = await self.polls.sync_config()
         await self.prompts.sync_config()  # what may be caught up starts now
         for adapter in self.adapters.values():
             await adapter.start(self)
         await self.reconcile()
+        await self.show_close_times(moved)
         await self.post_due_prompts()  # today's prompt, if it was due while we were down
         for adapter in self.adapters.values():
             await adapter.started()
@@ -87,6 +127,9 @@ class App:
                 log.exception("scheduling step failed; retrying shortly")
                 wake_at = self.clock.now() + RETRY_AFTER_FAILURE
             await self.clock.sleep_until(wake_at, self._wake)
+            if not self._wake.is_set():  # woke on time, not woken early by a change
+                lag = (self.clock.now() - wake_at).total_seconds()
+                self.metrics.scheduler_lag_seconds.observe(max(lag, 0.0))
             self._wake.clear()
 
     async def next_wake(self, checked: datetime | None = None) -> datetime:
@@ -113,9 +156,10 @@ class App:
         if config.database_url != self.config.database_url:
             log.warning("a new database takes effect after a restart")
         self.config = self.polls.config = self.prompts.config = config
-        await self.polls.sync_config()
+        moved = await self.polls.sync_config()
         await self.prompts.sync_config()
         await self.reconcile()
+        await self.show_close_times(moved)
         self._wake.set()  # the loop recomputes when to wake
 
     def stop(self) -> None:
@@ -134,6 +178,22 @@ class App:
             except Exception:
                 log.exception("adapter %s did not stop cleanly", adapter.name)
         await self.store.close()
+        self.metrics.unwatch_logs()
+        await self.faults.close()
+
+    # -- readiness ----------------------------------------------------------------------
+
+    def platform_status(self) -> dict[str, str]:
+        """Each platform: "ready", "starting" (not connected yet) or "disconnected"."""
+        status: dict[str, str] = {}
+        for name, adapter in self.adapters.items():
+            # Adapters that can lose their connection say so with `connected`.
+            connected = getattr(adapter, "connected", True)
+            if name not in self.ready:
+                status[name] = "starting"
+            else:
+                status[name] = "ready" if connected else "disconnected"
+        return status
 
     # -- events -------------------------------------------------------------------------
 
@@ -159,17 +219,27 @@ class App:
                 if post is not None:
                     log.debug("reply to prompt %s counted", post.prompt_id)
             elif isinstance(event, AdapterReady):
+                self.ready.add(event.platform)
                 log.info(describe_ready(event.platform, event.details), extra=event.details)
-        except Exception:
-            log.exception("could not handle %s", type(event).__name__)
+        except Exception as error:
+            kind = type(event).__name__
+            what = FAILED_EVENTS.get(kind, f"{kind} events failed")
+            self.faults.failed(kind, f"could not handle {kind}", error, what)
             responder = getattr(event, "responder", None)
             if responder is not None:
                 await responder.reply_private(messages.INTERNAL_ERROR)
 
     async def _on_action(self, event: ActionInvoked) -> None:
+        received = self.clock.now()
+        platform = event.user.platform
         reply = await self.polls.vote(event)
         # The vote is stored before this reply: the reply is the acknowledgement.
         await event.responder.reply_private(reply.text)
+        acked = (self.clock.now() - received).total_seconds()
+        self.metrics.vote_ack_seconds.labels(platform).observe(acked)
+        self.metrics.count_vote(platform, reply.outcome)
+        if reply.tally_changed:
+            self.changes.beat()
         if reply.tally_changed and reply.poll_id:
             try:
                 await self._refresh_tally(reply.poll_id)
@@ -177,6 +247,11 @@ class App:
                 # The vote counted and the customer was told so: never follow that with
                 # "nothing was changed". The next vote or the close refreshes the tally.
                 log.exception("could not refresh the tally of %s", reply.poll_id)
+
+    async def show_close_times(self, poll_ids: list[str]) -> None:
+        """Re-render polls whose closing time the config changed: their messages say it."""
+        for poll_id in poll_ids:
+            await self.live.touch(poll_id, await self.chat.poll_messages(poll_id))
 
     async def _refresh_tally(self, poll_id: str) -> None:
         poll = self.polls.poll(poll_id)
@@ -189,6 +264,7 @@ class App:
     async def reconcile(self) -> None:
         """Open/close what is due, post what is not posted yet (see Reconciler)."""
         await self.chat.run()
+        self.changes.beat()  # a poll may have opened or closed
         if self.chat.runoff_opened.is_set():
             self.chat.runoff_opened.clear()
             self._wake.set()  # the loop learns when the run-off closes

@@ -114,6 +114,38 @@ RUNOFF_DESCRIPTION = (
     "It was too close to call between {options}. One more vote decides: pick your favourite."
 )
 
+# -- Console (bot/adapters/console) ------------------------------------------------------
+CONSOLE_HELP = """\
+Commands (you are {user}):
+  NUMBER                          vote for that option in the poll shown last, e.g. 2
+  /vote POLL OPTION [OPTION...]   vote in a poll; OPTION is a number, an id or a label
+  /vote OPTION                    the same, in the poll shown last
+  /as NAME                        act as another customer (or as the staff: merchant)
+  /polls                          list the polls (staff)
+  /results POLL                   a poll's results (staff)
+  /open POLL                      open a poll now (staff)
+  /close POLL                     close a poll now and post its results (staff)
+  /help                           this list
+  /quit                           stop the bot (or Ctrl-D)
+Any other line is a chat message; after a daily question it counts as a reply."""
+CONSOLE_UNKNOWN_COMMAND = "Unknown command /{command}."
+CONSOLE_HOW_TO_VOTE = (
+    "Vote: type a number from 1 to {count}, or /vote {poll} OPTION (a number, id or label)"
+)
+CONSOLE_TYPE_A_NUMBER = "Type a number from 1 to {count} (or /vote {poll} OPTION)."
+CONSOLE_NO_POLL_YET = "No poll is shown yet; nothing to vote on."
+CONSOLE_VOTE_USAGE = "Usage: /vote POLL OPTION [OPTION...] (OPTION: a number, an id or a label)"
+# Shared replies reworded for a terminal, which has no buttons to click: (chat, console).
+CONSOLE_WORDING = (
+    ("Click an option to vote again.", "Type an option's number to vote again."),
+    ("That click was already counted", "That vote was already counted"),
+    ("this older click was ignored", "this older vote was ignored"),
+    (
+        "this button doesn't belong to a poll I know. It may be from an old message.",
+        "that is not a poll I know. The poll id is shown in [brackets] on its card.",
+    ),
+)
+
 # -- Discord (bot/adapters/discord) ------------------------------------------------------
 DISCORD_VOTE_BUTTON = "Vote"
 DISCORD_PRODUCT_LINK = "Product page"
@@ -143,3 +175,27 @@ def options(count: int) -> str:
 
 # -- Discord: short product link, used when a poll's text would exceed Discord's limit ----
 DISCORD_PRODUCT_LINK_SHORT = "View"
+
+
+# -- Web dashboard and API (bot/web) -----------------------------------------------------
+WEB_INTERNAL_ERROR = "Something went wrong on our side; the details are in the bot's log."
+WEB_TOKEN_NEEDED = "Sign in first: send the header 'Authorization: Bearer <token>'."
+WEB_BAD_TOKEN = "That token is not right."
+WEB_BAD_CSRF = "This form has expired; reload the page and try again."
+WEB_TOO_MANY_TRIES = "Too many wrong tokens; try again in {seconds} s."
+WEB_NO_TOKEN_SET = (
+    "This dashboard has no token: use the sign-in link the bot printed when it started "
+    "(restart the bot for a new one), or set ENGAGEBOT_WEB_TOKEN."
+)
+WEB_LINK_USED = "That sign-in link was already used or has expired; restart the bot for a new one."
+WEB_BAD_DAYS = "days must be a whole number from 1 to 366"
+WEB_BAD_DATE = "{name} must be a date like 2026-03-01"
+WEB_DATES_REVERSED = "since is after until"
+WEB_SIGNED_OUT = "You are signed out."
+WEB_ACTION_UNKNOWN = "Unknown action: use open or close."
+WEB_GREETING = "Dashboard: {url}"
+WEB_GREETING_LINK = "Dashboard: {url} — sign in once with {link}"
+WEB_CANNOT_LISTEN = (
+    "Dashboard not started: cannot listen on {host}:{port} ({reason}); "
+    "choose another port under web: in the config"
+)

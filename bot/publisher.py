@@ -31,8 +31,14 @@ MAX_RETRY = timedelta(minutes=30)
 # find_sent looks a little before the claim: clocks of two processes may disagree.
 CLOCK_SLACK = timedelta(minutes=1)
 
+CANNOT_TELL = (
+    "cannot tell whether it was posted before ({why}); not posting it again until the bot "
+    "can read the channel's history"
+)
+
 Build = Callable[[], Awaitable[Content]]
 Slot = tuple[PostKind, str, ChannelRef]
+OnPost = Callable[[str, str], None]  # (kind, platform) of each message posted
 
 
 def backoff(failures: int) -> timedelta:
@@ -52,10 +58,17 @@ def describe(slot: Slot) -> str:
 
 
 class Publisher:
-    def __init__(self, store: Store, clock: Clock, adapters: dict[str, Adapter]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        adapters: dict[str, Adapter],
+        on_post: OnPost | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.adapters = adapters
+        self.on_post = on_post
         self._confirmed: dict[Slot, MessageRef] = {}
         self._failing: dict[Slot, str] = {}  # slot -> the reason already logged
         self._retry_at: dict[Slot, datetime] = {}  # backing off until then
@@ -95,7 +108,14 @@ class Publisher:
             self._retry_at[slot] = now + HOLD
             return None
         self._retry_at.pop(slot, None)
-        message = await self._adopt(slot, adapter, claim) if claim.resumed else None
+        message: MessageRef | None = None
+        if claim.last_sent_at is not None:  # an earlier send may have landed
+            try:
+                message = await self._find(slot, adapter, claim)
+            except Exception as error:
+                if not self._may_resend_blind(adapter, claim):
+                    await self._failed(slot, claim, CANNOT_TELL.format(why=error), error)
+                    return None
         if message is None:
             message = await self._send(slot, adapter, claim, build)
         if message is not None:
@@ -103,44 +123,42 @@ class Publisher:
             self._confirmed[slot] = message
         return message
 
-    async def _adopt(self, slot: Slot, adapter: Adapter, claim: PostClaim) -> MessageRef | None:
-        """An earlier try may have landed: look for it on the platform."""
-        try:
-            found = await adapter.find_sent(
-                claim.channel, claim.key, claim.claimed_at - CLOCK_SLACK
-            )
-        except Exception as error:
-            # Cannot tell (no permission to read the channel's history): send again. The
-            # platform's own idempotency (Discord's nonce) still covers recent tries.
-            log.warning(
-                "cannot check whether %s was already posted (%s); posting it again",
-                describe(slot),
-                error,
-            )
-            return None
+    async def _find(self, slot: Slot, adapter: Adapter, claim: PostClaim) -> MessageRef | None:
+        """Look on the platform for what the latest send left; raises when it cannot
+        tell (no permission to read the channel's history, network)."""
+        assert claim.last_sent_at is not None
+        found = await adapter.find_sent(claim.channel, claim.key, claim.last_sent_at - CLOCK_SLACK)
         if found is not None:
-            log.info(
-                "%s had been posted before a restart: found it, not posting again", describe(slot)
-            )
+            log.info("%s had been posted before: found it, not posting it again", describe(slot))
         return found
+
+    def _may_resend_blind(self, adapter: Adapter, claim: PostClaim) -> bool:
+        """Without a look at the channel, sending again is safe only while the platform
+        itself refuses a second message for the key (Discord's nonce window)."""
+        assert claim.last_sent_at is not None
+        window = timedelta(seconds=adapter.limits.resend_window)
+        return self.clock.now() - claim.last_sent_at < window
 
     async def _send(
         self, slot: Slot, adapter: Adapter, claim: PostClaim, build: Build
     ) -> MessageRef | None:
         try:
-            message = await adapter.send(claim.channel, await build(), key=claim.key)
+            content = await build()
+            await self.store.post_sending(claim, self.clock.now())
+            message = await adapter.send(claim.channel, content, key=claim.key)
         except Exception as error:
-            failures = claim.attempts + 1
-            retry_at = self.clock.now() + backoff(failures)
-            reason = str(error) or type(error).__name__
-            await self.store.post_failed(claim, reason, retry_at)
-            self._retry_at[slot] = retry_at
-            self._log_failure(slot, reason, error)
+            await self._failed(slot, claim, str(error) or type(error).__name__, error)
             return None
         tries = f" after {claim.attempts + 1} tries" if claim.attempts else ""
-        self._failing.pop(slot, None)
+        self._posted(slot)
         log.info("posted %s%s", describe(slot), tries)
         return message
+
+    async def _failed(self, slot: Slot, claim: PostClaim, reason: str, error: Exception) -> None:
+        retry_at = self.clock.now() + backoff(claim.attempts + 1)
+        await self.store.post_failed(claim, reason, retry_at)
+        self._retry_at[slot] = retry_at
+        self._log_failure(slot, reason, error)
 
     async def _post_for_this_process(
         self, slot: Slot, adapter: Adapter, build: Build
@@ -152,14 +170,19 @@ class Publisher:
         except Exception as error:
             self._log_failure(slot, str(error) or type(error).__name__, error)
             return None
-        self._failing.pop(slot, None)
+        self._posted(slot)
         await self.store.record_message(subject, message, self.clock.now())
         self._confirmed[slot] = message
         return message
 
+    def _posted(self, slot: Slot) -> None:
+        self._failing.pop(slot, None)
+        if self.on_post is not None:
+            self.on_post(slot[0].value, slot[2].platform)
+
     def _log_failure(self, slot: Slot, reason: str, error: Exception) -> None:
-        """Once per post until it lands: a refused post is retried quietly."""
-        if slot in self._failing:
+        """Once per post and reason until it lands: a refused post is retried quietly."""
+        if self._failing.get(slot) == reason:
             log.debug("%s still cannot be posted: %s", describe(slot), reason)
             return
         self._failing[slot] = reason

@@ -21,6 +21,7 @@ from bot.errors import ConfigError
 from bot.logs import REDACT
 from bot.storage import open_store
 from bot.summary import config_line, config_secrets, log_startup
+from bot.web.host import start_web_host, web_settings
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,10 @@ async def serve(config: LoadedConfig, reload: Reload | None = None) -> None:
 
         with suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_hangup)
+    settings = web_settings(config)
     try:
         await app.start()
+        web = await start_web_host(app, settings) if settings is not None else None
     except BaseException:
         # A platform refused us (bad token, unreachable): release the database and any
         # adapter already connected, so the process exits instead of hanging.
@@ -66,6 +69,8 @@ async def serve(config: LoadedConfig, reload: Reload | None = None) -> None:
     finally:
         app.stop()
         await scheduler
+        if web is not None:
+            await web.stop()
         await app.shutdown()
         log.info("stopped")
 

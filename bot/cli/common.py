@@ -47,17 +47,19 @@ def chosen_path(config_path: Path | None) -> Path:
     return config_path if config_path is not None else default_config_path()
 
 
-def load(config_path: Path | None) -> LoadedConfig:
-    """Load and check the config; raises ConfigError listing every problem."""
-    config = load_config(chosen_path(config_path))
+def load(config_path: Path | None, secrets_required: bool = True) -> LoadedConfig:
+    """Load and check the config; raises ConfigError listing every problem.
+    secrets_required=False for commands that only read the database: they never reach a
+    platform, so they work without the tokens in the environment."""
+    config = load_config(chosen_path(config_path), secrets_required=secrets_required)
     # Deployments (Docker) keep the database outside the read-only config folder.
     override = os.environ.get(DATABASE_ENV)
     return replace(config, database_url=override) if override else config
 
 
-def load_or_exit(config_path: Path | None) -> LoadedConfig:
+def load_or_exit(config_path: Path | None, secrets_required: bool = True) -> LoadedConfig:
     try:
-        return load(config_path)
+        return load(config_path, secrets_required)
     except EngageBotError as error:
         fail(error)
 
@@ -83,18 +85,25 @@ def run_async(work: Callable[[], Awaitable[T]]) -> T:
         fail(error)
 
 
-async def open_config_store(config: LoadedConfig) -> Store:
-    store = open_store(config.database_url)
+async def open_config_store(config: LoadedConfig, read_only: bool = False) -> Store:
+    store = open_store(config.database_url, read_only=read_only)
     await store.open()
     return store
 
 
-async def with_service(config: LoadedConfig, use: Callable[[PollService], Awaitable[T]]) -> T:
-    """Open the config's database, run use(service), and close the database again."""
-    store = await open_config_store(config)
+async def with_service(
+    config: LoadedConfig, use: Callable[[PollService], Awaitable[T]], read_only: bool = False
+) -> T:
+    """Open the config's database, run use(service), and close the database again.
+    read_only: the command only reads, and opens the database so (it works on a
+    read-only file or folder and never changes the database, not even its schema)."""
+    store = await open_config_store(config, read_only)
     try:
         service = PollService(config, store, SystemClock())
-        await service.sync_config()
+        if read_only:
+            await service.load_rounds()
+        else:
+            await service.sync_config()
         return await use(service)
     finally:
         await store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import click
@@ -10,6 +11,8 @@ import click
 from bot.cli import main
 from bot.cli.common import chosen_path, config_option, load, load_or_exit, run_async
 from bot.config import json_schema
+
+log = logging.getLogger("bot.config")
 
 
 @main.command()
@@ -19,6 +22,8 @@ def run(config_path: Path | None) -> None:
     from bot.runner import serve
 
     config = load_or_exit(config_path)
+    for notice in config.notices:  # a platform whose secrets are not set is left out
+        log.warning("%s", notice)
     run_async(lambda: serve(config, reload=lambda: load(config_path)))
 
 
@@ -27,14 +32,16 @@ def run(config_path: Path | None) -> None:
 @config_option
 def validate(path: Path | None, config_path: Path | None) -> None:
     """Check a config and report every problem as file:line:col."""
+    config = load_or_exit(path or config_path)  # no config found: one line, exit 2
     chosen = chosen_path(path or config_path)
-    config = load_or_exit(chosen)
     settings = config.settings
     platforms = ", ".join(config.enabled_platforms)
     click.echo(
         f"{chosen}: OK — {len(settings.polls)} poll(s), "
         f"{len(settings.prompts)} prompt set(s), platforms: {platforms}"
     )
+    for notice in config.notices:
+        click.echo(notice)
 
 
 @main.command()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -26,7 +26,9 @@ from bot.config import LoadedConfig
 from bot.errors import EngageBotError
 from bot.polls.render import render_results
 from bot.polls.results import PollResults
-from bot.polls.service import CloseOutcome, PollService
+from bot.polls.service import CloseOutcome
+from bot.readouts import all_results, poll_summary
+from bot.storage.base import PollState
 from bot.timefmt import human
 
 
@@ -35,48 +37,35 @@ from bot.timefmt import human
 @format_option("table", "json")
 def polls(config_path: Path | None, fmt: str) -> None:
     """List polls with their state, times and vote counts."""
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, secrets_required=False)
 
-    async def collect(service: PollService) -> list[PollResults]:
-        ids = [poll.id for poll in service.polls] + await service.removed_polls()
-        return [await service.results(poll_id) for poll_id in ids]
-
-    rows = run_async(lambda: with_service(config, collect))
+    rows = run_async(lambda: with_service(config, all_results, read_only=True))
     if fmt == "json":
-        click.echo(json.dumps([_poll_summary(r) for r in rows], indent=2))
+        click.echo(json.dumps([poll_summary(r) for r in rows], indent=2))
         return
     table = Table(title=escape(f"Polls — {config.settings.store.name}"))
-    for column in ("id", "state", "opened", "closes / closed", "votes", "voters"):
+    for column in ("id", "state", "opens / opened", "closes / closed", "votes", "voters"):
         table.add_column(column, justify="right" if column in ("votes", "voters") else "left")
     for r in rows:
-        opened = human(r.opened_at, config.zone) if r.opened_at else "—"
+        opens = human(r.opens_at, config.zone) if r.opens_at else "—"
+        if r.state is PollState.SCHEDULED and r.opens_at is None:
+            opens = "when the bot starts"
         ends = r.closed_at or r.closes_at
-        table.add_row(
-            r.id,
-            r.state.value,
-            opened,
-            human(ends, config.zone) if ends else "—",
-            str(r.total_votes),
-            str(r.voters),
-        )
+        closes = human(ends, config.zone) if ends else "—"
+        if ends is None and r.duration is not None:
+            closes = f"{_span(r.duration)} after opening"
+        table.add_row(r.id, r.state.value, opens, closes, str(r.total_votes), str(r.voters))
     Console().print(table)
 
 
-def _poll_summary(results: PollResults) -> dict[str, Any]:
-    data = results.to_json()
-    keys = (
-        "id",
-        "question",
-        "state",
-        "total_votes",
-        "voters",
-        "opened_at",
-        "closes_at",
-        "closed_at",
-        "verdict",
-        "runoff_of",
-    )
-    return {key: data[key] for key in keys}
+def _span(duration: timedelta) -> str:
+    """e.g. '7 days', '36 hours', '90 minutes'."""
+    minutes = int(duration.total_seconds()) // 60
+    for unit, size in (("day", 1440), ("hour", 60)):
+        if minutes % size == 0 and minutes >= size:
+            count = minutes // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 @main.command()
@@ -98,8 +87,8 @@ def _poll_summary(results: PollResults) -> dict[str, Any]:
 )
 def results(poll_id: str, config_path: Path | None, fmt: str, chart_path: Path | None) -> None:
     """Show a poll's tally and verdict (table, json or csv)."""
-    config = load_or_exit(config_path)
-    outcome = run_async(lambda: with_service(config, lambda s: s.results(poll_id)))
+    config = load_or_exit(config_path, secrets_required=False)
+    outcome = run_async(lambda: with_service(config, lambda s: s.results(poll_id), read_only=True))
     if chart_path is not None:
         from bot.polls.chart import results_chart
 

@@ -20,9 +20,9 @@ from bot.cli.common import (
     run_async,
     with_service,
 )
-from bot.config import LoadedConfig
 from bot.polls.service import PollService
-from bot.scheduler import PlannedRun, pending_catch_ups, plan
+from bot.readouts import planned_runs, prompts_history, question_text
+from bot.scheduler import PlannedRun
 from bot.storage.base import PromptPost
 
 
@@ -45,22 +45,17 @@ from bot.storage.base import PromptPost
 @format_option("table", "json")
 def schedule(config_path: Path | None, days: int, from_date: datetime | None, fmt: str) -> None:
     """What will be posted, where and when (local and UTC), for the next days."""
-    config = load_or_exit(config_path)
-    now = datetime.now(UTC)
+    config = load_or_exit(config_path, secrets_required=False)
     if from_date is None:
-        start = now
+        start = datetime.now(UTC)
     else:
         start = datetime.combine(from_date.date(), time.min, config.zone).astimezone(UTC)
     end = start + timedelta(days=days)
 
     async def collect(service: PollService) -> list[PlannedRun]:
-        store = service.store
-        records = {r.poll_id: r for r in await store.list_polls()}
-        seqs = {p.id: await store.last_prompt_seq(p.id) for p in config.settings.prompts}
-        catch_ups = await pending_catch_ups(config, store, now)
-        return plan(config, service.polls, records, seqs, start, end, now, catch_ups)
+        return await planned_runs(config, service, start, end)
 
-    runs = run_async(lambda: with_service(config, collect))
+    runs = run_async(lambda: with_service(config, collect, read_only=True))
     if fmt == "json":
         click.echo(json.dumps([run.to_json() for run in runs], indent=2, ensure_ascii=False))
         return
@@ -89,10 +84,10 @@ def schedule(config_path: Path | None, days: int, from_date: datetime | None, fm
 @format_option("table", "json")
 def prompts(config_path: Path | None, fmt: str) -> None:
     """Each prompt set and its history: posts and replies per post."""
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, secrets_required=False)
 
     async def collect() -> list[PromptPost]:
-        store = await open_config_store(config)
+        store = await open_config_store(config, read_only=True)
         try:
             return await store.prompt_posts()
         finally:
@@ -100,7 +95,7 @@ def prompts(config_path: Path | None, fmt: str) -> None:
 
     posts = run_async(collect)
     if fmt == "json":
-        click.echo(json.dumps(_as_json(config, posts), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(prompts_history(config, posts), indent=2, ensure_ascii=False))
         return
     console = Console()
     for prompt in config.settings.prompts:
@@ -113,39 +108,8 @@ def prompts(config_path: Path | None, fmt: str) -> None:
             table.add_row(
                 post.local_date.isoformat(),
                 f"{post.channel.platform}:{post.channel.id}",
-                escape(_question(config, post)),
+                escape(question_text(config, post)),
                 "yes" if post.message_id else "not confirmed",
                 str(post.replies),
             )
         console.print(table)
-
-
-def _question(config: LoadedConfig, post: PromptPost) -> str:
-    prompt = config.prompt(post.prompt_id)
-    if prompt is None or post.question_index >= len(prompt.questions):
-        return f"(question {post.question_index + 1})"
-    return prompt.questions[post.question_index].text
-
-
-def _as_json(config: LoadedConfig, posts: list[PromptPost]) -> list[dict[str, object]]:
-    known = [p.id for p in config.settings.prompts]
-    ids = known + sorted({p.prompt_id for p in posts} - set(known))  # removed ones too
-    return [
-        {
-            "id": prompt_id,
-            "in_config": prompt_id in known,
-            "posts": [
-                {
-                    "date": post.local_date.isoformat(),
-                    "platform": post.channel.platform,
-                    "channel": post.channel.id,
-                    "question": _question(config, post),
-                    "posted": post.message_id is not None,
-                    "replies": post.replies,
-                }
-                for post in posts
-                if post.prompt_id == prompt_id
-            ],
-        }
-        for prompt_id in ids
-    ]

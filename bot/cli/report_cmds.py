@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -20,6 +20,8 @@ from bot.errors import EngageBotError
 from bot.polls import export as exporting
 from bot.polls.engagement import Report, build_report
 from bot.polls.service import PollService
+from bot.private_files import open_private
+from bot.readouts import report_window
 
 DEFAULT_DAYS = 14
 
@@ -44,14 +46,14 @@ def export_(
     poll_id: str, config_path: Path | None, fmt: str, raw_ids: bool, output: Path | None
 ) -> None:
     """One row per vote: time, platform, pseudonymous voter id, option."""
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, secrets_required=False)
 
     async def collect(service: PollService) -> list[exporting.VoteRow]:
         # Unknown ids get the usual one-line error listing the known polls.
         poll = await service.definition(poll_id)
-        return await exporting.vote_rows(service.store, poll, raw_ids)
+        return await exporting.vote_rows(service.store, poll, config.zone, raw_ids)
 
-    found = run_async(lambda: with_service(config, collect))
+    found = run_async(lambda: with_service(config, collect, read_only=True))
 
     def write(out: TextIO) -> None:
         if fmt == "json":
@@ -64,7 +66,7 @@ def export_(
         write(sys.stdout)
         return
     try:
-        with output.open("w", encoding="utf-8", newline="") as out:
+        with open_private(output) as out:  # 0600: votes, and with --raw-ids who cast them
             write(out)
     except OSError as error:
         fail(EngageBotError(f"cannot write {output}: {error.strerror}"))
@@ -100,17 +102,16 @@ def report(
     fmt: str,
 ) -> None:
     """Engagement per day: polls running, votes, participants, prompt posts, replies."""
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, secrets_required=False)
     now = SystemClock().now()
-    last = _day(until) or now.astimezone(config.zone).date()
-    first = _day(since) or last - timedelta(days=DEFAULT_DAYS - 1)
+    first, last = report_window(now.astimezone(config.zone).date(), _day(since), _day(until))
     if first > last:
         raise click.BadParameter("--since is after --until", param_hint="--since")
 
     async def collect(service: PollService) -> Report:
         return await build_report(service.store, config.zone, first, last, now)
 
-    outcome = run_async(lambda: with_service(config, collect))
+    outcome = run_async(lambda: with_service(config, collect, read_only=True))
     if chart_path is not None:
         _draw(outcome, config.settings.store.name, chart_path)
     if fmt == "json":

@@ -111,3 +111,50 @@ def check_secrets(
             if literal and value != "" and path not in smap.from_env:
                 problems.append(smap.value(path).problem(*messages.literal_secret(key, variable)))
     return problems
+
+
+# What each token looks like (never printed: only its kind is named in a message).
+_DISCORD_TOKEN = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+_SLACK_KINDS = {"xoxb-": "a bot token", "xapp-": "an app-level token", "xoxp-": "a user token"}
+_SLACK_WANTS = {"bot_token": "xoxb-", "app_token": "xapp-"}
+
+
+def check_token_shapes(
+    data: object, smap: SourceMap, enabled: tuple[str, ...]
+) -> list[ConfigProblem]:
+    """Tokens of enabled platforms that cannot be right: a Discord token is three
+    dot-separated base64url parts; Slack's bot token starts xoxb-, its app token xapp-
+    (a swapped pair is named as such). Values are never quoted."""
+    platforms = data.get("platforms") if isinstance(data, Mapping) else None
+    if not isinstance(platforms, Mapping):
+        return []
+    problems: list[ConfigProblem] = []
+    discord = platforms.get("discord")
+    if "discord" in enabled and isinstance(discord, Mapping):
+        token = _set_value(discord, "token", ("platforms", "discord", "token"), smap)
+        if token is not None and not _DISCORD_TOKEN.match(token):
+            where = smap.value(("platforms", "discord", "token"))
+            bot_prefix = token.lower().startswith("bot ")
+            problems.append(where.problem(*messages.bad_discord_token(bot_prefix)))
+    slack = platforms.get("slack")
+    if "slack" in enabled and isinstance(slack, Mapping):
+        for key, wanted in _SLACK_WANTS.items():
+            path = ("platforms", "slack", key)
+            token = _set_value(slack, key, path, smap)
+            if token is None or token.startswith(wanted):
+                continue
+            found = next(((p, k) for p, k in _SLACK_KINDS.items() if token.startswith(p)), None)
+            swap = found is not None and found[0] in _SLACK_WANTS.values()
+            message = messages.bad_slack_token(key, wanted, found, swap)
+            problems.append(smap.value(path).problem(*message))
+    return problems
+
+
+def _set_value(
+    block: Mapping[object, object], key: str, path: YPath, smap: SourceMap
+) -> str | None:
+    """The token at key if it came, fully set, from the environment."""
+    value = block.get(key)
+    if not isinstance(value, str) or path not in smap.from_env or _REFERENCE.search(value):
+        return None  # literal secrets and unset variables are reported on their own
+    return value.strip()

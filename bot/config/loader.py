@@ -3,6 +3,7 @@ every problem found (with file:line:col) in one pass."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ from bot.config import messages
 from bot.config.checks import (
     channel_maps_to,
     check_config,
-    enabled_platforms_raw,
+    decide_platforms,
+    image_limit,
     resolve_images,
+    skipped_platforms,
 )
 from bot.config.env import EnvSubstitution, check_secrets
 from bot.config.schema import PollConfig, PromptConfig, Settings
@@ -26,7 +29,13 @@ from bot.config.yaml_source import Pos, TreeBuilder, compose
 from bot.core.content import Image
 from bot.errors import ConfigError, ConfigProblem
 
+log = logging.getLogger(__name__)
+
 MAIN_FILE = "bot.yaml"
+# Read no more than this per file: a shop config is a few kilobytes, and PyYAML needs
+# seconds and hundreds of MB for a few MB of text.
+MAX_FILE_MIB = 1
+MAX_FILE_BYTES = MAX_FILE_MIB * 1024 * 1024
 ITEM_FOLDERS = (("polls", "poll"), ("prompts", "prompt"))
 
 
@@ -39,6 +48,13 @@ class LoadedConfig:
     sources: tuple[Path, ...]  # absolute paths of every file read
     enabled_platforms: tuple[str, ...]  # in order console, discord, slack
     database_url: str  # relative sqlite paths already resolved against root
+    # Platforms left out because secrets they need are not set: (platform, variables).
+    skipped_platforms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def notices(self) -> list[str]:
+        """One line per skipped platform, for validate and run to show."""
+        return [messages.platform_skipped(name, names) for name, names in self.skipped_platforms]
 
     @property
     def zone(self) -> ZoneInfo:
@@ -72,28 +88,57 @@ class LoadedConfig:
         base = relative_to or self.root
         if base.is_file():
             base = base.parent
-        return Image(path=Path(os.path.abspath(base / ref)))
+        # The root goes along so the adapters can check the file again before upload.
+        return Image(path=Path(os.path.abspath(base / ref)), root=self.root)
 
 
-def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
+def load_config(
+    path: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    secrets_required: bool = True,
+) -> LoadedConfig:
     """Read, check and return the config at path (a file, or a folder with bot.yaml).
 
-    Raises ConfigError with every problem found; file names in problems are shown the
-    way the caller gave the path (relative stays relative)."""
-    given = Path(path)
+    Raises ConfigError with every problem found, and nothing else whatever the files
+    hold (the SIGHUP reload relies on it); file names in problems are shown the way the
+    caller gave the path (relative stays relative). secrets_required=False for commands
+    that never reach a platform (results, export...): unset platform secrets are then
+    no problem, and no platform is left out for lacking them."""
+    try:
+        return _load(Path(path), env, secrets_required)
+    except ConfigError:
+        raise
+    except Exception as exc:  # a bug of ours must not crash validate or the reload task
+        log.debug("config check failed", exc_info=True)
+        problem = ConfigProblem(str(path), 1, 1, *messages.unexpected(type(exc).__name__))
+        raise ConfigError([problem]) from None
+
+
+def _load(given: Path, env: Mapping[str, str] | None, secrets_required: bool) -> LoadedConfig:
     reader = _Reader(EnvSubstitution(os.environ if env is None else env))
-    if given.is_dir():
+    try:
+        is_dir, is_file = given.is_dir(), given.is_file()
+    except OSError:  # e.g. a folder on the way may not be listed
+        raise ConfigError([ConfigProblem(str(given), 1, 1, *messages.UNREADABLE)]) from None
+    if is_dir and given.suffix in (".yaml", ".yml") and not (given / MAIN_FILE).exists():
+        raise ConfigError([ConfigProblem(str(given), 1, 1, *messages.is_a_folder(given.name))])
+    if is_dir:
         root, data, root_ok = given, *reader.read_folder(given)
-    elif given.is_file():
+    elif is_file:
         root, data, root_ok = given.parent, *reader.read_main(given)
     else:
         raise ConfigError([ConfigProblem(str(given), 1, 1, *messages.FILE_NOT_FOUND)])
     smap = reader.builder.smap
     problems = reader.problems + reader.builder.problems + reader.env.problems
     _normalize(data)
-    enabled = enabled_platforms_raw(data) if root_ok else None
-    problems += check_secrets(data, reader.env.unset, smap, enabled or ())
-    problems += resolve_images(data, smap)
+    unset = reader.env.unset
+    if not secrets_required:
+        unset = [var for var in unset if var.path[:1] != ("platforms",)]
+    skipped = skipped_platforms(data, unset) if root_ok else {}
+    enabled = decide_platforms(data, skipped) if root_ok else None
+    problems += check_secrets(data, unset, smap, enabled or ())
+    problems += resolve_images(data, smap, Path(os.path.abspath(root)), image_limit(enabled))
     sections, found = validate_sections(data, smap, partial=not root_ok)
     problems += found
     problems += check_config(data, sections, smap, enabled)
@@ -110,6 +155,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         sources=tuple(Path(os.path.abspath(f)) for f in reader.files),
         enabled_platforms=enabled,
         database_url=resolve_database_url(settings.database, root),
+        skipped_platforms=tuple((name, tuple(names)) for name, names in skipped.items()),
     )
 
 
@@ -160,6 +206,8 @@ class _Reader:
                 self.problems.append(ConfigProblem(str(file), 1, 1, *messages.EMPTY_CONFIG))
             return {}, False
         data = self.builder.build_root(node, str(file))
+        if data is None and isinstance(node, MappingNode):  # too big: reported already
+            return {}, False
         if not isinstance(data, dict):
             self.problems.append(Pos(str(file), 1, 1).problem(*messages.ROOT_NOT_MAPPING))
             return {}, False
@@ -168,6 +216,8 @@ class _Reader:
     def read_folder(self, folder: Path) -> tuple[dict[object, object], bool]:
         """bot.yaml plus polls/*.yaml and prompts/*.yaml (one item or a list each)."""
         main = folder / MAIN_FILE
+        if main.is_dir():
+            raise ConfigError([ConfigProblem(str(main), 1, 1, *messages.is_a_folder(MAIN_FILE))])
         if not main.is_file():
             raise ConfigError([ConfigProblem(str(main), 1, 1, *messages.NO_BOT_YAML)])
         data, ok = self.read_main(main)
@@ -179,8 +229,13 @@ class _Reader:
                 continue  # validation reports that the section is not a list
             files = (folder / section).glob("*.y*ml")
             for file in sorted(f for f in files if f.suffix in (".yaml", ".yml")):
-                if not file.name.startswith("."):  # editor backups and lock files
-                    self._read_items(file, section, kind, items)
+                if file.name.startswith("."):  # editor backups and lock files
+                    continue
+                if not file.is_file() and not file.is_dir():  # a pipe would block forever
+                    self.files.append(str(file))
+                    self.problems.append(ConfigProblem(str(file), 1, 1, *messages.NOT_REGULAR))
+                    continue
+                self._read_items(file, section, kind, items)
         return data, ok
 
     def _read_items(self, file: Path, section: str, kind: str, items: list[object]) -> None:
@@ -205,12 +260,21 @@ class _Reader:
         without syntax problems (so None then means: empty)."""
         self.files.append(str(file))
         try:
-            raw = file.read_bytes()
+            with file.open("rb") as stream:  # bounded: /dev/zero or 1 GB never get read
+                raw = stream.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
+                self.problems.append(
+                    ConfigProblem(str(file), 1, 1, *messages.file_too_large(MAX_FILE_MIB))
+                )
+                return None, False
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:  # e.g. saved as Windows-1252: point at the byte
             line = raw.count(b"\n", 0, exc.start) + 1
             column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
             self.problems.append(ConfigProblem(str(file), line, column, *messages.NOT_UTF8))
+            return None, False
+        except IsADirectoryError:
+            self.problems.append(ConfigProblem(str(file), 1, 1, *messages.is_a_folder(file.name)))
             return None, False
         except OSError:
             self.problems.append(ConfigProblem(str(file), 1, 1, *messages.UNREADABLE))

@@ -64,9 +64,40 @@ RECURSIVE_ALIAS: Msg = ("this alias refers to itself", "write the values out ins
 COMPLEX_KEY: Msg = ("a key must be plain text", "write key: value")
 MERGE_KEY: Msg = ("'<<' merge keys are not supported", "write the keys out in full")
 TOO_BIG: Msg = (
-    "the file expands to too many values (aliases nested too deep)",
-    "write the values out instead of repeating aliases",
+    "the file holds too many values (over 200,000, counting what aliases repeat)",
+    "a shop config is far smaller: remove repeated aliases or split the file",
 )
+
+
+def unexpected(kind: str) -> Msg:
+    return (
+        f"the config could not be checked ({kind})",
+        "this is a bug in engagebot: please report it with the file; run with -v for details",
+    )
+
+
+TOO_DEEP: Msg = (
+    "values are nested more than 64 levels deep",
+    "a config needs only a few levels: check for unbalanced [ or {",
+)
+
+
+def file_too_large(limit_mib: int) -> Msg:
+    return (
+        f"the file is larger than {limit_mib} MiB",
+        "a shop config is a few kilobytes: check that this is the right file",
+    )
+
+
+NOT_REGULAR: Msg = (
+    "this is not a regular file (a pipe, socket or device)",
+    "replace it with a YAML file, or remove it",
+)
+
+
+def is_a_folder(name: str) -> Msg:
+    return (f"{name} is a folder, not a file", f"{name} must be a YAML file")
+
 
 _SYNTAX: tuple[tuple[str, Msg], ...] = (
     (
@@ -267,6 +298,18 @@ def bad_duration(value: str | None) -> Msg:
     return (shown, "write a number and a unit: 30m, 12h, 7d or 2w")
 
 
+def not_finite(label: str) -> Msg:
+    return (f"{label} is too large a number", "write an ordinary number, e.g. 89.00")
+
+
+def duration_too_long(value: str | None) -> Msg:
+    return (_about(value, "is too long"), "a poll lasts at most 3650 days (10 years)")
+
+
+def year_out_of_range(value: str | None) -> Msg:
+    return (_about(value, "is too far away"), "use a year from 1970 to 9000")
+
+
 def bad_time_of_day(value: str | None) -> Msg:
     shown = _about(value, "is not a time of day")
     return (shown, 'write hours:minutes in 24-hour time, e.g. at: "10:00"')
@@ -331,8 +374,15 @@ def not_after(later: str, earlier: str) -> Msg:
     )
 
 
-def unknown_channel(name: str, suggestion: str | None, defined: Iterable[str]) -> Msg:
+def unknown_channel(name: str | None, suggestion: str | None, defined: Iterable[str]) -> Msg:
+    """name is None when it came from the environment: never echoed."""
     names = sorted(defined)
+    if name is None:
+        listed = ", ".join(names) or "none yet"
+        return (
+            "unknown channel (the name comes from the environment)",
+            f"channels defined under channels: {listed}",
+        )
     if suggestion:
         return (f"unknown channel '{name}'", f"did you mean '{suggestion}'?")
     if names:
@@ -372,6 +422,33 @@ def image_not_file(ref: str) -> Msg:
     return (f"image '{ref}' is not a file", "name an image file such as images/item.png")
 
 
+def image_outside(ref: str) -> Msg:
+    return (
+        f"image '{ref}' is outside the config folder",
+        "keep images in the folder that holds the config (e.g. images/item.png); "
+        "symbolic links must point inside it too",
+    )
+
+
+def image_not_image(ref: str) -> Msg:
+    return (
+        f"'{ref}' is not a PNG, JPEG, GIF or WebP image",
+        "export it as .png or .jpg; the file's contents are checked, not its name",
+    )
+
+
+def image_too_large(ref: str, size_mib: float, limit_mib: float, platform: str) -> Msg:
+    name = PLATFORM_NAMES.get(platform, platform)
+    return (
+        f"image '{ref}' is {size_mib:.1f} MiB; {name} accepts at most {limit_mib:g} MiB",
+        "make it smaller (e.g. 1600 px wide, JPEG quality 85)",
+    )
+
+
+def image_unreadable(ref: str) -> Msg:
+    return (f"image '{ref}' cannot be read", "check that the bot may read this file")
+
+
 def too_many_options(count: int, platform: str, limit: int) -> Msg:
     name = PLATFORM_NAMES.get(platform, platform)
     return (
@@ -388,6 +465,13 @@ def label_too_long(length: int, platform: str, limit: int) -> Msg:
     )
 
 
+def web_needs_token(host: str) -> Msg:
+    return (
+        f"the web host listens on {host}, reachable from other machines, but has no token",
+        "add token: ${ENGAGEBOT_WEB_TOKEN} under web:, or set host: 127.0.0.1",
+    )
+
+
 SLACK_HTTP_NEEDS_SECRET: Msg = (
     "slack mode http needs signing_secret",
     "add signing_secret: ${SLACK_SIGNING_SECRET} under platforms: slack:",
@@ -396,14 +480,73 @@ SLACK_SOCKET_NEEDS_APP_TOKEN: Msg = (
     "slack mode socket needs app_token",
     "add app_token: ${SLACK_APP_TOKEN} under platforms: slack:, or set mode: http",
 )
+
+
+def platform_skipped(platform: str, variables: Iterable[str]) -> str:
+    names = list(variables)
+    unset = " and ".join(names) + (" is" if len(names) == 1 else " are") + " not set"
+    return (
+        f"{platform}: skipped, {unset}; set {'it' if len(names) == 1 else 'them'} to run on "
+        f"{PLATFORM_NAMES.get(platform, platform)}, or write enabled: false under "
+        f"platforms: {platform}:"
+    )
+
+
 NO_PLATFORM: Msg = (
     "no platform is enabled",
     "remove enabled: false from platforms: console:, or enable discord or slack",
 )
 
 
-def bad_platform_id(platform: str, value: str) -> str:
-    return f"{value!r} is not a {platform.capitalize()} id"
+def bad_discord_token(bot_prefix: bool) -> Msg:
+    if bot_prefix:
+        return (
+            "platforms.discord.token starts with 'Bot '",
+            "set DISCORD_TOKEN to the token alone; engagebot adds 'Bot ' itself",
+        )
+    return (
+        "platforms.discord.token does not look like a Discord bot token",
+        "copy it again from the Developer Portal: your app > Bot > Reset Token "
+        "(three parts separated by dots)",
+    )
+
+
+def bad_slack_token(key: str, wanted: str, found: tuple[str, str] | None, swap: bool) -> Msg:
+    """found: (prefix, what it is) the value starts with, e.g. ("xapp-", "an app-level
+    token"); the value itself is never shown. swap: the other key wants this one."""
+    where = f"platforms.slack.{key}"
+    what = f"looks like {found[1]} ({found[0]}…)" if found else f"does not start with {wanted}"
+    other = "app_token" if key == "bot_token" else "bot_token"
+    if swap:
+        return (f"{where} {what}", f"swap the values of {key} and {other}")
+    source = (
+        "OAuth & Permissions > Bot User OAuth Token"
+        if key == "bot_token"
+        else "Basic Information > App-Level Tokens (scope connections:write)"
+    )
+    return (f"{where} {what}", f"use the {wanted}… token from your Slack app's {source}")
+
+
+def bad_endpoint(key: str, value: str | None, schemes: tuple[str, ...]) -> Msg:
+    """value is None when it came from the environment: never echoed."""
+    what = f"'{value}'" if value is not None else "this value (from the environment)"
+    return (
+        f"{key}: {what} is not a {' or '.join(s + '://' for s in schemes)} address",
+        f"write e.g. {key}: {schemes[0]}://proxy.example.com (no user name or password in it), "
+        "or remove the line to use the platform's own",
+    )
+
+
+def bad_listen(key: str, value: str | None) -> Msg:
+    what = f"'{value}'" if value is not None else "this value (from the environment)"
+    example = "host: 0.0.0.0" if key == "host" else "path: /slack/events"
+    return (f"{key}: {what} is not a valid {key}", f"write e.g. {example}")
+
+
+def bad_platform_id(platform: str, value: str | None) -> str:
+    """value is None when it came from the environment: never echo it."""
+    what = repr(value) if value is not None else "this value (from the environment)"
+    return f"{what} is not a {platform.capitalize()} id"
 
 
 BAD_DATABASE: Msg = (

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.config import messages
+from bot.config.crossfield import MODEL_RULES
 from bot.config.env import may_echo
 from bot.config.schema import (
     ChannelConfig,
@@ -33,6 +34,7 @@ from bot.config.schema import (
     Settings,
     SlackConfig,
     StoreConfig,
+    WebConfig,
 )
 from bot.config.yaml_source import MISSING as _MISSING
 from bot.config.yaml_source import SourceMap, YPath, lookup
@@ -118,6 +120,7 @@ class Sections:
     polls: list[tuple[int, PollConfig]] = field(default_factory=list)
     prompts: list[tuple[int, PromptConfig]] = field(default_factory=list)
     broken_channels: set[str] = field(default_factory=set)
+    web: WebConfig | None = None
 
 
 def validate_sections(
@@ -168,13 +171,17 @@ def _validate_main(
         out.store = _validate(_STORE, data["store"], ("store",), data, smap, problems)
     if "database" in data:
         out.database = _validate(_TEXT, data["database"], ("database",), data, smap, problems)
-        from_env = ("database",) in smap.from_env  # an unset variable is reported instead
-        if out.database is not None and not _DATABASE.match(out.database) and not from_env:
+        # An unset variable is reported on its own; a set one is checked like the rest
+        # (the messages never repeat the URL: it may carry a password).
+        unset = "${" in (out.database or "") and ("database",) in smap.from_env
+        if out.database is not None and not _DATABASE.match(out.database) and not unset:
             unsupported = _POSTGRES.match(out.database)
             explain = messages.POSTGRES_NOT_YET if unsupported else messages.BAD_DATABASE
             problems.append(smap.value(("database",)).problem(*explain))
             out.database = None
     out.platforms = _platforms(data, smap, problems)
+    if "web" in data:
+        out.web = _validate(TypeAdapter(WebConfig), data["web"], ("web",), data, smap, problems)
     out.channels = _channels(data, smap, problems, out.broken_channels)
 
 
@@ -233,7 +240,10 @@ def _validate(
     try:
         return adapter.validate_python(value)
     except ValidationError as exc:
-        problems.extend(explain(err, prefix, data, smap) for err in exc.errors())
+        # Rules between keys are checked on the raw data (crossfield.py), even when
+        # another key is wrong; here they would show only when every key is right.
+        errors = [err for err in exc.errors() if err["type"] not in MODEL_RULES]
+        problems.extend(explain(err, prefix, data, smap) for err in errors)
         return None
 
 
@@ -259,6 +269,8 @@ def explain(err: ErrorDetails, prefix: YPath, data: object, smap: SourceMap) -> 
     raw = err.get("input")
     value = _echo(raw, path, smap)
     pos = smap.value(path)
+    if kind == "finite_number":
+        return pos.problem(*messages.not_finite(label))
     if kind == "string_too_short":
         return pos.problem(*messages.empty_text(label))
     if kind == "string_too_long":
@@ -315,7 +327,8 @@ def _wrong_type(kind: str, raw: object, path: YPath, smap: SourceMap) -> ConfigP
 def _model_rule(
     kind: str, ctx: Mapping[str, Any], path: YPath, value: str | None, smap: SourceMap
 ) -> ConfigProblem | None:
-    """Rules from schema.py's validators, each placed on the key it is about."""
+    """Rules from schema.py's field validators, each placed on the key it is about
+    (rules between keys are crossfield.py's)."""
     pos = smap.value(path)
     if kind == "time_zone":
         return pos.problem(*messages.bad_time_zone(value, _zone_suggestion(value)))
@@ -325,31 +338,12 @@ def _model_rule(
         return pos.problem(*messages.impossible_datetime(value))
     if kind == "duration":
         return pos.problem(*messages.bad_duration(value))
+    if kind == "duration_too_long":
+        return pos.problem(*messages.duration_too_long(value))
+    if kind == "year_range":
+        return pos.problem(*messages.year_out_of_range(value))
     if kind == "time_of_day":
         return pos.problem(*messages.bad_time_of_day(value))
-    if kind == "closes_and_duration":
-        return smap.key((*path, "duration")).problem(*messages.CLOSES_AND_DURATION)
-    if kind == "max_choices_over_options":
-        return smap.value((*path, "max_choices")).problem(
-            *messages.max_choices_over_options(ctx.get("max_choices"), ctx.get("options"))
-        )
-    if kind == "leaning_over_confidence":
-        return smap.value((*path, "leaning_confidence")).problem(
-            *messages.leaning_over_confidence(ctx.get("leaning"), ctx.get("confidence"))
-        )
-    if kind == "cron_and_at":
-        return smap.key((*path, "cron")).problem(*messages.CRON_AND_AT)
-    if kind == "no_schedule":
-        return smap.value(path).problem(*messages.NO_SCHEDULE)
-    if kind in ("bad_cron", "cron_never", "cron_twice_a_day"):
-        cron = (*path, "cron")
-        shown = str(ctx.get("cron")) if may_echo(cron, smap) else None
-        explain = {
-            "bad_cron": messages.bad_cron,
-            "cron_never": messages.cron_never,
-            "cron_twice_a_day": messages.cron_twice_a_day,
-        }[kind]
-        return smap.value(cron).problem(*explain(shown))
     return None
 
 

@@ -28,7 +28,11 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
 # Aliases can expand exponentially ("billion laughs"); no merchant config is this big.
-_MAX_NODES = 200_000
+MAX_NODES = 200_000
+# Deeper nesting than this is never a shop config, and unbounded nesting would exhaust
+# Python's recursion (5,000 nested brackets crashed the reader).
+MAX_DEPTH = 64
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class MerchantLoader(yaml.SafeLoader):
@@ -37,6 +41,18 @@ class MerchantLoader(yaml.SafeLoader):
     sexagesimal 10:00 -> 600, no octal), and dates stay text."""
 
     yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
+
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        """PyYAML's composer recurses once per level: stop at MAX_DEPTH, positioned."""
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 MerchantLoader.add_implicit_resolver(
@@ -114,7 +130,7 @@ class TreeBuilder:
         self, node: Node, file: str, path: YPath, active: frozenset[int] = frozenset()
     ) -> object:
         self._count += 1
-        if self._count > _MAX_NODES:
+        if self._count > MAX_NODES:
             raise _TooBig(_pos(file, node))
         self.smap.values.setdefault(path, _pos(file, node))
         if id(node) in active:
@@ -139,6 +155,9 @@ class TreeBuilder:
                 self._report(file, key_node, messages.COMPLEX_KEY)
                 continue
             key = self._plain(key_node, file)
+            if isinstance(key, str) and _CONTROL.search(key):  # never echoed raw
+                self._report(file, key_node, messages.BAD_CHARACTER)
+                key = _CONTROL.sub("", key)
             key_pos = _pos(file, key_node)
             if key == "<<" and key_node.style is None:
                 self._report(file, key_node, messages.MERGE_KEY)
@@ -154,7 +173,11 @@ class TreeBuilder:
     def _scalar(self, node: ScalarNode, file: str, path: YPath) -> object:
         if node.tag != _STR:
             return self._plain(node, file)
-        text, used_env = self.env.substitute(node.value, path, _pos(file, node))
+        value = node.value
+        if _CONTROL.search(value):  # e.g. "\\0" or "\\e" in double quotes: never meant
+            self._report(file, node, messages.BAD_CHARACTER)
+            value = _CONTROL.sub("", value)  # reported once; never echoed raw
+        text, used_env = self.env.substitute(value, path, _pos(file, node))
         if used_env:
             self.smap.from_env.add(path)
         return text
@@ -185,6 +208,12 @@ class TreeBuilder:
         self.problems.append(_pos(file, node).problem(*msg))
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__(str(mark))
+        self.mark = mark
+
+
 class _TooBig(Exception):
     def __init__(self, pos: Pos) -> None:
         super().__init__(str(pos))
@@ -193,18 +222,30 @@ class _TooBig(Exception):
 
 def compose(text: str, file: str) -> tuple[Node | None, list[ConfigProblem]]:
     """One document's node tree, or the syntax problem that prevents reading it."""
-    loader = MerchantLoader(text)
+    try:
+        # The reader checks every character when it is created: inside the try.
+        loader = MerchantLoader(text)
+    except yaml.YAMLError as exc:
+        return None, [_reader_problem(exc, text, file)]
     try:
         return loader.get_single_node(), []
+    except _TooDeep as exc:
+        line, column = exc.mark.line + 1, exc.mark.column + 1
+        return None, [ConfigProblem(file, line, column, *messages.TOO_DEEP)]
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_problem(exc, text, file)]
     except yaml.YAMLError as exc:  # e.g. ReaderError: a control character in the text
-        position = getattr(exc, "position", 0)
-        line = text.count("\n", 0, position) + 1
-        column = position - (text.rfind("\n", 0, position) + 1) + 1
-        return None, [ConfigProblem(file, line, column, *messages.BAD_CHARACTER)]
+        return None, [_reader_problem(exc, text, file)]
     finally:
         loader.dispose()
+
+
+def _reader_problem(exc: yaml.YAMLError, text: str, file: str) -> ConfigProblem:
+    """A character YAML refuses (NUL, other control characters), at its position."""
+    position = getattr(exc, "position", 0)
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return ConfigProblem(file, line, column, *messages.BAD_CHARACTER)
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> ConfigProblem:

@@ -22,6 +22,9 @@ class PlatformLimits:
     edit_interval: float
     # False when messages do not outlive the process (console): re-post open polls.
     persistent_messages: bool = True
+    # Seconds after a send during which sending again with the same key cannot create a
+    # second message (Discord's nonce); 0 where the platform makes no such promise.
+    resend_window: float = 0.0
 
 
 class Adapter(Protocol):

@@ -13,6 +13,9 @@ class Image:
 
     url: str | None = None
     path: Path | None = None
+    # The folder a config image must stay in (checked again before upload, see
+    # bot/core/media.py); None for files the bot made itself, such as charts.
+    root: Path | None = None
 
     @property
     def display(self) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from bot.errors import UnsupportedDatabase
 from bot.polls.results import PollResults
 from bot.polls.verdict import Verdict
+from bot.private_files import make_folders, open_private_bytes
 from bot.storage import sqlite_path
 
 if TYPE_CHECKING:
@@ -108,11 +109,12 @@ def save(figure: Figure, path: Path) -> Path:
     """Write figure as PNG at its own pixel size (no tight bbox: the size is the design)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent)
     FigureCanvasAgg(figure)
     partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-    with _quiet():
-        figure.savefig(partial, format="png", dpi=DPI)
+    # 0600: a chart of a poll not yet announced is nobody else's business on this host.
+    with _quiet(), open_private_bytes(partial) as out:
+        figure.savefig(out, format="png", dpi=DPI)
     partial.replace(path)  # adapters never upload a half-written file
     return path
 

@@ -14,6 +14,7 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from bot.config.schema import PollConfig
 from bot.storage.base import Ballot, Store
@@ -32,7 +33,7 @@ def pseudonym(key: bytes, voter_key: str) -> str:
 @dataclass(frozen=True)
 class VoteRow:
     poll: str
-    time: str  # ISO 8601 UTC: when the customer's deciding click happened
+    time: str  # ISO 8601 in the store's zone, with its offset: when the customer voted
     platform: str
     voter: str  # pseudonym
     option: str
@@ -47,7 +48,11 @@ class VoteRow:
         return data
 
 
-def rows(poll: PollConfig, ballots: Iterable[Ballot], key: bytes, raw_ids: bool) -> list[VoteRow]:
+def rows(
+    poll: PollConfig, ballots: Iterable[Ballot], key: bytes, raw_ids: bool, zone: ZoneInfo
+) -> list[VoteRow]:
+    """zone: the store's, so times read like the report's days (the offset keeps them
+    exact for a spreadsheet that converts)."""
     labels = {option.id: option.label for option in poll.options}
     found: list[VoteRow] = []
     for ballot in sorted(ballots, key=lambda b: (b.cast_at, b.voter.key)):
@@ -55,7 +60,7 @@ def rows(poll: PollConfig, ballots: Iterable[Ballot], key: bytes, raw_ids: bool)
             found.append(
                 VoteRow(
                     poll=poll.id,
-                    time=ballot.cast_at.isoformat(),
+                    time=ballot.cast_at.astimezone(zone).isoformat(),
                     platform=ballot.voter.platform,
                     voter=pseudonym(key, ballot.voter.key),
                     option=option,
@@ -67,9 +72,11 @@ def rows(poll: PollConfig, ballots: Iterable[Ballot], key: bytes, raw_ids: bool)
     return found
 
 
-async def vote_rows(store: Store, poll: PollConfig, raw_ids: bool = False) -> list[VoteRow]:
+async def vote_rows(
+    store: Store, poll: PollConfig, zone: ZoneInfo, raw_ids: bool = False
+) -> list[VoteRow]:
     key = await store.secret(SECRET_NAME)
-    return rows(poll, await store.ballots(poll.id), key, raw_ids)
+    return rows(poll, await store.ballots(poll.id), key, raw_ids, zone)
 
 
 def write_csv(found: list[VoteRow], out: TextIO, raw_ids: bool) -> None:

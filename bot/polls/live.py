@@ -39,6 +39,7 @@ class LiveTally:
     render: Render
     adapters: dict[str, Adapter]
     clock: Clock
+    on_edit: Callable[[str], None] | None = None  # told the platform of each edit sent
     _slots: dict[MessageRef, _MessageSlot] = field(default_factory=dict)
 
     def edits_sent(self, message: MessageRef) -> int:
@@ -80,7 +81,13 @@ class LiveTally:
 
     async def _drain(self, adapter: Adapter, message: MessageRef, slot: _MessageSlot) -> None:
         interval = timedelta(seconds=adapter.limits.edit_interval)
+        me = asyncio.current_task()
         while slot.dirty:
+            # flush() and forget() cancel this task; a platform library that swallows the
+            # cancellation of an edit in flight (asyncio.wait_for before Python 3.12 can)
+            # must not leave it waiting for a clock that nobody moves.
+            if me is not None and me.cancelling():
+                raise asyncio.CancelledError
             if slot.last_edit is not None:
                 await self.clock.sleep_until(slot.last_edit + interval, asyncio.Event())
             if not await self._edit(adapter, message, slot):
@@ -100,4 +107,6 @@ class LiveTally:
         finally:
             slot.last_edit = self.clock.now()
         slot.edits += 1
+        if self.on_edit is not None:
+            self.on_edit(message.channel.platform)
         return True

@@ -137,7 +137,7 @@ def render_results(results: PollResults, chart: Image | None = None) -> ResultsM
 
 
 def _headline(results: PollResults) -> str:
-    winner, leaders = results.winner, results.leaders
+    winner, leaders = results.sole_leader, results.leaders
     if winner is not None:
         share = f"{winner.share:.0%}"
         verdict = results.decision.verdict
@@ -183,6 +183,6 @@ def verdict_text(results: PollResults) -> str:
         return messages.VERDICT_CLEAR_WINNER.format(**fields)
     if verdict is Verdict.LEANING:
         return messages.VERDICT_LEANING.format(**fields)
-    if results.winner is None:
+    if results.sole_leader is None:
         return messages.VERDICT_TIED.format(tied=join_labels([o.label for o in results.leaders]))
     return messages.VERDICT_TOO_CLOSE.format(**fields)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.config.schema import PollConfig
-from bot.polls.verdict import Decision, decide
+from bot.polls.verdict import Decision, Verdict, decide
 from bot.storage.base import PollRecord, PollState, Tally
+from bot.timefmt import local_to_utc
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,11 @@ class PollResults:
     voters_by_platform: dict[str, int]
     runoff_of: str | None = None  # this poll is a run-off of that poll
     runoff: str | None = None  # the run-off poll created from this one
+    # When it opens: the configured time while scheduled (None: when the bot starts),
+    # then when it did. closes_at, while scheduled, is the configured close if known;
+    # duration is set when only "this long after opening" is.
+    opens_at: datetime | None = None
+    duration: timedelta | None = None
 
     @property
     def leaders(self) -> tuple[OptionResult, ...]:
@@ -45,9 +52,19 @@ class PollResults:
         return tuple(option for option in self.options if option.votes == top)
 
     @property
-    def winner(self) -> OptionResult | None:
+    def sole_leader(self) -> OptionResult | None:
+        """The one option with the most votes (None on a tie or before any vote)."""
         leaders = self.leaders
         return leaders[0] if len(leaders) == 1 else None
+
+    @property
+    def winner(self) -> OptionResult | None:
+        """The winner only when the verdict decides one (a clear winner by the poll's
+        decision rule). Leading, leaning or ahead on too few votes is not winning:
+        nobody gets a trophy, and `leader` says who is ahead."""
+        if self.decision.verdict is not Verdict.CLEAR_WINNER:
+            return None
+        return self.sole_leader
 
     def ranked(self) -> list[OptionResult]:
         return sorted(self.options, key=lambda option: -option.votes)
@@ -87,9 +104,11 @@ class PollResults:
             "voters_by_platform": dict(sorted(self.voters_by_platform.items())),
             "runoff_of": self.runoff_of,
             "runoff": self.runoff,
+            "opens_at": _iso(self.opens_at),
             "opened_at": _iso(self.opened_at),
             "closes_at": _iso(self.closes_at),
             "closed_at": _iso(self.closed_at),
+            "duration_seconds": int(self.duration.total_seconds()) if self.duration else None,
         }
 
 
@@ -102,6 +121,21 @@ def join_labels(labels: list[str]) -> str:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def with_schedule(results: PollResults, poll: PollConfig | None, zone: ZoneInfo) -> PollResults:
+    """results with opens_at, and for a scheduled poll its configured close time (or the
+    duration, when it opens at the bot's start): what `polls` shows before it opens."""
+    if results.state is not PollState.SCHEDULED or poll is None:
+        return replace(results, opens_at=results.opened_at)
+    opens = local_to_utc(poll.opens, zone) if poll.opens else None
+    closes: datetime | None = None
+    if poll.closes is not None:
+        closes = local_to_utc(poll.closes, zone)
+    elif opens is not None and poll.duration is not None:
+        closes = opens + poll.duration
+    duration = poll.duration if closes is None else None
+    return replace(results, opens_at=opens, closes_at=closes, duration=duration)
 
 
 def build_results(

@@ -20,6 +20,7 @@ from bot.core.content import PollMessage
 from bot.core.events import ActionInvoked
 from bot.errors import PollStateError, UnknownPoll
 from bot.polls import runoff, voting
+from bot.polls.export import SECRET_NAME as PSEUDONYM_SECRET
 from bot.polls.render import render_poll
 from bot.polls.results import PollResults, build_results
 from bot.polls.verdict import Verdict
@@ -47,6 +48,8 @@ class VoteReply:
     text: str
     poll_id: str | None = None
     tally_changed: bool = False
+    # For metrics: counted, changed, unchanged, refused, duplicate or stale.
+    outcome: str = "refused"
 
 
 class CloseOutcome(enum.Enum):
@@ -122,10 +125,58 @@ class PollService:
             return replace(record, state=PollState.CLOSED, closed_at=record.closes_at)
         return record
 
-    async def sync_config(self) -> None:
-        """Make sure every configured poll has a state row (new polls start scheduled)."""
+    async def sync_config(self) -> list[str]:
+        """Bring the database in line with the config (at start and on reload): every
+        configured poll has a state row (new polls start scheduled), the voters'
+        pseudonym key exists (so read-only exports work), and open polls take the closing
+        time the config now gives them. Returns the ids of polls whose closing time
+        changed: their messages should be re-rendered to show it."""
         await self.store.ensure_polls(p.id for p in self.config.settings.polls)
+        await self.store.secret(PSEUDONYM_SECRET)
         await self.load_rounds()
+        return await self.apply_close_times()
+
+    def configured_close(self, record: PollRecord) -> datetime | None:
+        """When an open poll closes by the config as it is now (what sync_config
+        applies): from its closes: or duration:. Run-off rounds keep the time they got."""
+        poll = self.config.poll(record.poll_id)
+        if poll is None or record.opened_at is None:
+            return record.closes_at
+        return self.closes_at(poll, record.opened_at)
+
+    def as_configured(self, record: PollRecord) -> PollRecord:
+        """record with the closing time the config gives it now, if it is open."""
+        if record.state is not PollState.OPEN:
+            return record
+        return replace(record, closes_at=self.configured_close(record))
+
+    async def apply_close_times(self) -> list[str]:
+        """An open poll's close time is fixed when it opens; a merchant who edits
+        closes: or duration: afterwards means the new time. A new time already past
+        closes the poll now (not at that past instant: votes were taken since)."""
+        changed: list[str] = []
+        now = self.clock.now()
+        for record in await self.store.list_polls():
+            if record.state is not PollState.OPEN:
+                continue
+            wanted = self.configured_close(record)
+            if wanted == record.closes_at:
+                continue
+            if wanted is not None and wanted <= now:
+                if record.closes_at is not None and record.closes_at <= now:
+                    continue  # due already: it closes at the time it had
+                wanted = now
+            if await self.store.set_closes_at(record.poll_id, wanted):
+                changed.append(record.poll_id)
+                log.warning("poll %s %s", record.poll_id, self._close_change(wanted, now))
+        return changed
+
+    def _close_change(self, closes_at: datetime | None, now: datetime) -> str:
+        if closes_at is None:
+            return "now has no closing time (staff close it)"
+        if closes_at <= now:
+            return "closes now: its new closing time has passed"
+        return f"now closes on {human(closes_at, self.config.zone)}"
 
     # -- schedule -----------------------------------------------------------------------
 
@@ -364,18 +415,18 @@ class PollService:
             closed = PollRecord(poll.id, PollState.CLOSED)
             return VoteReply(self._closed_reply(poll, closed, self.clock.now()) or "", poll.id)
         if status is CastStatus.DUPLICATE:
-            return VoteReply(messages.DUPLICATE_DELIVERY, poll.id)
+            return VoteReply(messages.DUPLICATE_DELIVERY, poll.id, outcome="duplicate")
         if status is CastStatus.STALE:
-            return VoteReply(messages.STALE_CLICK, poll.id)
+            return VoteReply(messages.STALE_CLICK, poll.id, outcome="stale")
         if status is CastStatus.REJECTED:
             return VoteReply(self._rejection_text(poll, result), poll.id)
         if status is CastStatus.WITHDRAWN:
-            return VoteReply(messages.VOTE_WITHDRAWN.format(question=question), poll.id, True)
+            text = messages.VOTE_WITHDRAWN.format(question=question)
+            return VoteReply(text, poll.id, True, outcome="changed")
         choice = self._labels(poll, result.ballot.options if result.ballot else ())
         if status is CastStatus.UNCHANGED:
-            return VoteReply(
-                messages.VOTE_UNCHANGED.format(choice=choice, question=question), poll.id
-            )
+            text = messages.VOTE_UNCHANGED.format(choice=choice, question=question)
+            return VoteReply(text, poll.id, outcome="unchanged")
         if result.previous:
             text = messages.VOTE_CHANGED.format(
                 question=question, previous=self._labels(poll, result.previous), choice=choice
@@ -399,7 +450,8 @@ class PollService:
             extras.append(messages.CHANGE_ANYTIME)
         if poll.results == "on_close":
             extras.append(messages.RESULTS_AT_CLOSE)
-        return VoteReply(" ".join(extras), poll.id, True)
+        outcome = "changed" if result.previous else "counted"
+        return VoteReply(" ".join(extras), poll.id, True, outcome=outcome)
 
     def _rejection_text(self, poll: PollConfig, result: CastResult) -> str:
         code = result.rejection.code if result.rejection else ""

@@ -20,11 +20,14 @@ def bar(share: float, width: int = BAR_WIDTH) -> str:
 def results_text(results: PollResults, zone: ZoneInfo) -> str:
     lines = [f"{results.question} [{results.id}, {results.state.value}]"]
     label_width = max((len(o.label) for o in results.options), default=0)
-    winner = results.winner
-    # A trophy only once voting is over; while open the leader is just leading.
-    trophy = " 🏆" if results.state.value == "closed" else " ← leading"
+    winner, leader = results.winner, results.sole_leader
+    closed = results.state.value == "closed"
     for option in results.options:
-        mark = trophy if winner is not None and option.id == winner.id else ""
+        # A trophy only for a winner the verdict decided, once voting is over; otherwise
+        # the option ahead is just that.
+        mark = ""
+        if leader is not None and option.id == leader.id:
+            mark = " 🏆" if closed and winner is not None else " ← leading"
         lines.append(
             f"  {option.label:<{label_width}}  {bar(option.share)} "
             f"{option.votes:>5} ({option.share:.0%}){mark}"

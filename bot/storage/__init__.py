@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from bot.errors import StorageError, UnsupportedDatabase
+from bot.private_files import make_folders
 from bot.storage.base import Store
 from bot.storage.sqlite import SqliteStore
 
@@ -20,13 +21,16 @@ _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{0,30}):")
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, read_only: bool = False) -> Store:
     """sqlite:///relative/path.db or sqlite:////absolute/path.db -> an unopened SqliteStore.
+    read_only: for commands that only read (nothing is created or changed on disk).
 
     Error messages never repeat the URL: a PostgreSQL URL may carry a password."""
     path = sqlite_path(url)
+    if read_only:
+        return SqliteStore(path, read_only=True)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(path.parent)  # 0700: the database holds customers' ids and names
     except OSError as exc:
         raise StorageError(
             f"cannot create the database folder {path.parent}: {exc.strerror or exc}"

@@ -153,7 +153,8 @@ class PostClaim:
     last_error: str | None = None
     message_id: str | None = None  # None: not confirmed (yet)
     posted_at: datetime | None = None
-    resumed: bool = False  # taken over: an earlier try may have landed
+    last_sent_at: datetime | None = None  # the latest send; None: never sent
+    resumed: bool = False  # taken over from an earlier holder
 
     @property
     def message(self) -> MessageRef | None:
@@ -207,6 +208,10 @@ class Store(Protocol):
     async def close_poll(self, poll_id: str, at: datetime, by: str) -> bool:
         """SCHEDULED or OPEN -> CLOSED; False if it was already closed."""
 
+    async def set_closes_at(self, poll_id: str, closes_at: datetime | None) -> bool:
+        """Move an OPEN poll's closing time (None: no closing time); False if the poll
+        is not open (closing is final, and a scheduled poll takes its time when it opens)."""
+
     async def mark_announced(self, poll_id: str, at: datetime) -> bool:
         """Claim announcing the results (before posting them); False if claimed before."""
 
@@ -238,6 +243,9 @@ class Store(Protocol):
 
     async def confirm_post(self, claim: PostClaim, message: MessageRef, at: datetime) -> None:
         """The platform confirmed the post (for polls and prompts, recorded with it)."""
+
+    async def post_sending(self, claim: PostClaim, at: datetime) -> None:
+        """Record that the post is being sent now (an unknown outcome may have landed)."""
 
     async def post_failed(self, claim: PostClaim, error: str, retry_at: datetime) -> None:
         """The send failed: the claim may be taken over again from retry_at."""

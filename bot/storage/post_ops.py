@@ -14,7 +14,7 @@ from bot.storage.codec import from_micros, opt_from_micros
 
 POST_COLUMNS = (
     "kind, subject, platform, channel_id, claim_key, message_id, claimed_at, not_before, "
-    "attempts, last_error, posted_at"
+    "attempts, last_error, posted_at, last_sent_at"
 )
 _WHERE_POST = "kind = ? AND subject = ? AND platform = ? AND channel_id = ?"
 KEY_BYTES = 12  # 24 hex characters: a Discord nonce may hold 25
@@ -32,6 +32,7 @@ def post_from_row(row: Sequence[Any]) -> PostClaim:
         attempts=int(row[8]),
         last_error=row[9],
         posted_at=opt_from_micros(row[10]),
+        last_sent_at=opt_from_micros(row[11]),
     )
 
 
@@ -88,6 +89,15 @@ def confirm(claim: PostClaim, message: MessageRef, at: int) -> Callable[[sqlite3
                 "AND local_date = ? AND platform = ? AND channel_id = ?",
                 (message.id, at, prompt_id, local_date, channel.platform, channel.id),
             )
+
+    return run
+
+
+def sending(key: str, at: int) -> Callable[[sqlite3.Connection], None]:
+    """About to send: from now on an earlier try may have landed."""
+
+    def run(conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE posts SET last_sent_at = ? WHERE claim_key = ?", (at, key))
 
     return run
 

@@ -124,6 +124,10 @@ def record_reply(
 
 
 SET_COLUMNS = "prompt_id, first_seen_at, schedule, schedule_since"
+# What migration 0005 records for sets that posted before it (same columns).
+SETS_BEFORE_0005 = (
+    "SELECT prompt_id, MIN(created_at), '', MIN(created_at) FROM prompt_days GROUP BY prompt_id"
+)
 
 
 def set_from_row(row: Sequence[Any]) -> PromptSetSeen:

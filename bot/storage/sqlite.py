@@ -42,6 +42,7 @@ from bot.storage.codec import (
     to_micros,
 )
 from bot.storage.migrate import apply_migrations
+from bot.storage.sqlite_files import ReadOnlyWriter, open_reader, prepare_private
 from bot.storage.writer import GroupCommitWriter, WriterStats
 
 Synchronous = Literal["FULL", "NORMAL"]
@@ -73,12 +74,17 @@ class SqliteStore:
         synchronous: Synchronous = "FULL",
         busy_timeout: float = 5.0,
         clock: Callable[[], datetime] | None = None,
+        read_only: bool = False,
     ) -> None:
+        """read_only: for commands that only read. Nothing is created, migrated or
+        written (no -wal/-shm either), and every write raises StorageError."""
         self.path = Path(path)
         self.synchronous: Synchronous = synchronous
         self.busy_timeout = busy_timeout
+        self.read_only = read_only
         self._now = ops.datetime_clock(clock) if clock else ops.system_now
-        self._writer = GroupCommitWriter(self._connect_writer, max_batch=max_batch)
+        writer = ReadOnlyWriter if read_only else GroupCommitWriter
+        self._writer = writer(self._connect_writer, max_batch=max_batch)
         self._reader: aiosqlite.Connection | None = None
 
     @property
@@ -93,10 +99,7 @@ class SqliteStore:
             return
         try:
             await self._writer.start()  # creates the file and migrates first
-            self._reader = await aiosqlite.connect(
-                self.path, isolation_level=None, timeout=self.busy_timeout
-            )
-            await self._reader.execute("PRAGMA query_only = ON")
+            self._reader = await open_reader(self.path, self.read_only, self.busy_timeout)
         except sqlite3.Error as exc:
             await self._writer.close()
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
@@ -112,6 +115,7 @@ class SqliteStore:
 
     def _connect_writer(self) -> sqlite3.Connection:
         """Runs on the writer thread."""
+        prepare_private(self.path)
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
         except sqlite3.Error as exc:
@@ -199,6 +203,10 @@ class SqliteStore:
         op = ops.open_poll(poll_id, to_micros(at), opt_to_micros(closes_at), by, self._now)
         return await self._writer.submit(op)
 
+    async def set_closes_at(self, poll_id: str, closes_at: datetime | None) -> bool:
+        op = ops.set_closes_at(poll_id, opt_to_micros(closes_at), self._now)
+        return await self._writer.submit(op)
+
     async def close_poll(self, poll_id: str, at: datetime, by: str) -> bool:
         return await self._writer.submit(ops.close_poll(poll_id, to_micros(at), by, self._now))
 
@@ -234,6 +242,9 @@ class SqliteStore:
 
     async def confirm_post(self, claim: PostClaim, message: MessageRef, at: datetime) -> None:
         await self._writer.submit(post_ops.confirm(claim, message, to_micros(at)))
+
+    async def post_sending(self, claim: PostClaim, at: datetime) -> None:
+        await self._writer.submit(post_ops.sending(claim.key, to_micros(at)))
 
     async def post_failed(self, claim: PostClaim, error: str, retry_at: datetime) -> None:
         await self._writer.submit(post_ops.failed(claim.key, error, to_micros(retry_at)))
@@ -317,7 +328,11 @@ class SqliteStore:
         return await self._writer.submit(prompt_ops.see_sets(dict(schedules), to_micros(at)))
 
     async def prompt_sets(self) -> dict[str, PromptSetSeen]:
-        rows = await self._fetch(f"SELECT {prompt_ops.SET_COLUMNS} FROM prompt_sets")
+        table = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'prompt_sets'"
+        if await self._fetch(table):
+            rows = await self._fetch(f"SELECT {prompt_ops.SET_COLUMNS} FROM prompt_sets")
+        else:  # a read-only look at a schema older than 0005: as its migration will see it
+            rows = await self._fetch(prompt_ops.SETS_BEFORE_0005)
         return {row[0]: prompt_ops.set_from_row(row) for row in rows}
 
     async def create_round(
@@ -338,6 +353,11 @@ class SqliteStore:
         rows = await self._fetch("SELECT value FROM secrets WHERE name = ?", (name,))
         if rows:
             return bytes(rows[0][0])
+        if self.read_only:
+            raise StorageError(
+                f"the database has no {name} key yet, and this command only reads: "
+                "start the bot once (it creates the key), then try again"
+            )
         return await self._writer.submit(round_ops.secret(name, 32, self._now()))
 
     async def ballots_since(self, since: datetime | None = None) -> list[Ballot]:

@@ -186,6 +186,19 @@ def open_poll(
     return run
 
 
+def set_closes_at(
+    poll_id: str, closes_at: int | None, now: Now
+) -> Callable[[sqlite3.Connection], bool]:
+    def run(conn: sqlite3.Connection) -> bool:
+        cursor = conn.execute(
+            "UPDATE polls SET closes_at = ?, updated_at = ? WHERE poll_id = ? AND state = 'open'",
+            (closes_at, now(), poll_id),
+        )
+        return cursor.rowcount == 1
+
+    return run
+
+
 def close_poll(poll_id: str, at: int, by: str, now: Now) -> Callable[[sqlite3.Connection], bool]:
     def run(conn: sqlite3.Connection) -> bool:
         cursor = conn.execute(

@@ -15,7 +15,7 @@ import contextlib
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bot.errors import StorageError
@@ -32,6 +32,8 @@ class WriterStats:
     largest_batch: int = 0
     failed_batches: int = 0  # BEGIN or COMMIT failed: every operation in it failed
     redone_batches: int = 0  # rerun with a savepoint per operation after a partial failure
+    # Told each committed batch's size (the app's metrics); called on the writer thread.
+    on_commit: Callable[[int], None] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -174,6 +176,8 @@ class GroupCommitWriter:
             return [(False, error)] * len(operations)
         stats.commits += 1
         stats.operations += len(operations)
+        if stats.on_commit is not None:
+            stats.on_commit(len(operations))
         return outcomes
 
 

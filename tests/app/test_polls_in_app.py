@@ -4,6 +4,7 @@ platform in place of a chat service, and a clock the test moves."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -261,3 +262,34 @@ async def test_the_edit_interval_counts_from_when_a_slow_edit_finished(
         await until(lambda: len(slow.edit_started) == 2)
         # Old behaviour: at START + 10 s, the moment the slow edit finished.
         assert slow.edit_started[1] == START + timedelta(seconds=15)
+
+
+async def test_flush_ends_even_when_the_platform_swallows_a_cancelled_edit(
+    write_config: WriteConfig,
+) -> None:
+    """aiohttp/slack_sdk under Python 3.11 can swallow the cancellation of a request
+    that completes at the same moment (asyncio.wait_for): shutdown must not hang."""
+    clock = FakeClock(START)
+    editing = asyncio.Event()
+
+    class SwallowingPlatform(RecordingPlatform):
+        async def edit(self, message: MessageRef, content: Content) -> None:
+            if not editing.is_set():  # the first edit is in flight when flush() comes
+                editing.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.sleep(3600)
+            await super().edit(message, content)
+
+    slow = SwallowingPlatform(limits=PlatformLimits(50, 200, edit_interval=5.0))
+    async with running_app(write_config(), clock, slow) as (app, platform):
+        replies = Replies()
+        await app.handle(click("ann", AERO, clock.now(), replies))
+        await asyncio.wait_for(editing.wait(), 5)
+        await app.handle(click("bob", URBAN, clock.now(), replies))  # another edit due
+        flushing = asyncio.ensure_future(app.live.flush())
+        done, _ = await asyncio.wait({flushing}, timeout=2)
+        if not done:  # stuck on the test clock: release it so the app can shut down
+            await clock.advance(timedelta(hours=1))
+            await flushing
+        assert done, "flush() waited for a clock nobody moves"
+        assert platform.edits[-1][1].total_votes == 2  # type: ignore[union-attr]

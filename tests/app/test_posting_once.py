@@ -17,6 +17,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.config import load_config
 from bot.core.actions import encode_vote
+from bot.core.adapter import PlatformLimits
 from bot.core.content import PollMessage, PromptMessage, ResultsMessage
 from bot.publisher import HOLD
 from bot.storage import open_store
@@ -110,18 +111,50 @@ async def test_a_lost_answer_is_resolved_by_finding_the_post(write_config: Write
         assert await app.store.poll_messages("helmets") == [server.of(PollMessage)[0].ref]
 
 
-async def test_the_platform_key_prevents_a_double_post_when_history_is_unreadable(
+async def test_unreadable_history_means_waiting_rather_than_posting_twice(
     write_config: WriteConfig, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = FakeClock(START)
     server = ChatServer(lose_answer=True, history_readable=False)
     async with running(write_config(), clock, server) as app:
-        await clock.advance(timedelta(minutes=5))
+        for _ in range(3):
+            await clock.advance(timedelta(minutes=5))
+            await app.reconcile()
+        assert len(server.of(PollMessage)) == 1  # the first send landed; never a second
+        assert await app.store.poll_messages("helmets") == []
+        server.history_readable = True  # the merchant granted Read Message History
+        await clock.advance(timedelta(minutes=30))
         await app.reconcile()
-        # Sent again with the same key: the platform answered with the first message.
         assert len(server.of(PollMessage)) == 1
         assert await app.store.poll_messages("helmets") == [server.of(PollMessage)[0].ref]
-    assert "cannot check whether poll helmets in console channel general" in caplog.text
+    warnings = [r.message for r in caplog.records if "cannot tell" in r.message]
+    assert warnings == [
+        "could not post poll helmets in console channel general: cannot tell whether it was "
+        "posted before (403 Forbidden: Read Message History is missing); not posting it "
+        "again until the bot can read the channel's history; trying again later"
+    ]
+
+
+async def test_inside_the_platforms_key_window_a_post_is_sent_again_blind(
+    write_config: WriteConfig,
+) -> None:
+    """Discord returns the first message for a reused nonce for a few minutes: there,
+    an unknown outcome is resolved by sending again with the same key."""
+    clock = FakeClock(START)
+    server = ChatServer(lose_answer=True, history_readable=False)
+    app = make_app(write_config(), clock, server)
+    platform = app.adapters["console"]
+    assert isinstance(platform, ServerBackedPlatform)
+    platform.limits = PlatformLimits(50, 200, edit_interval=0.0, resend_window=120.0)
+    await app.start()
+    try:
+        await clock.advance(HOLD + timedelta(seconds=1))
+        await app.reconcile()
+        assert platform.sends == 2
+        assert len(server.of(PollMessage)) == 1
+        assert await app.store.poll_messages("helmets") == [server.of(PollMessage)[0].ref]
+    finally:
+        await app.shutdown()
 
 
 async def test_killed_during_the_results_post_announces_once(write_config: WriteConfig) -> None:

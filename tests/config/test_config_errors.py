@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import load_config
 from bot.errors import ConfigError, ConfigProblem
+from tests.config.tokens import DISCORD_TOKEN
 
 HEAD = """\
 store:
@@ -145,7 +146,7 @@ def test_too_many_options_for_discord() -> None:
         )
         + options
     )
-    assert problems(text, env={"DISCORD_TOKEN": "t"}) == [
+    assert problems(text, env={"DISCORD_TOKEN": DISCORD_TOKEN}) == [
         "bot.yaml:14:5: poll has 10 options; Discord messages allow at most 9 "
         "(remove options, split the poll, or disable the discord platform for its channels)"
     ]
@@ -176,7 +177,7 @@ def test_label_over_slack_limit() -> None:
                 label: Urban Shell
         """
     )
-    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "DISCORD_TOKEN": "d"}
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "DISCORD_TOKEN": DISCORD_TOKEN}
     assert problems(text, env=env) == [
         "bot.yaml:17:16: label is 78 characters; Slack buttons allow at most 75 "
         "(shorten it or disable the slack platform for this channel)"
@@ -203,7 +204,7 @@ def test_channel_without_id_on_the_only_enabled_platform() -> None:
         )
         + POLL
     )
-    assert problems(text, env={"DISCORD_TOKEN": "d"}) == [
+    assert problems(text, env={"DISCORD_TOKEN": DISCORD_TOKEN}) == [
         "bot.yaml:5:3: channel 'community' has no id on an enabled platform (discord) "
         "(add e.g. discord: <channel id> under channels: community)"
     ]
@@ -466,6 +467,8 @@ def test_secrets_are_never_echoed() -> None:
     assert found == [
         "bot.yaml:4:16: bot_token is written directly in the YAML "
         "(write ${SLACK_BOT_TOKEN} and set it in the environment; secrets never go in the YAML)",
+        "bot.yaml:5:16: platforms.slack.app_token looks like a bot token (xoxb-…) "
+        "(swap the values of app_token and bot_token)",
         "bot.yaml:6:21: 'signing_secret' should be text, not a list "
         "(write text; put it in quotes if it starts with [ { - or contains ': ')",
         "bot.yaml:7:11: 'mode' has a wrong value (allowed: socket, http)",
@@ -605,7 +608,7 @@ def test_channel_names_written_where_platform_ids_belong() -> None:
     channels:
       community: {discord: general}
     """
-    assert problems(text, env={"DISCORD_TOKEN": "x"}) == [
+    assert problems(text, env={"DISCORD_TOKEN": DISCORD_TOKEN}) == [
         "bot.yaml:3:49: 'my-guild' is not a Discord id "
         '(a Discord id is a number, e.g. "234567890123456789")',
         "bot.yaml:5:24: 'general' is not a Discord id "

@@ -13,6 +13,7 @@ import pytest
 from bot.config import default_config_path, json_schema, load_config
 from bot.core.content import Image
 from bot.errors import ConfigError
+from tests.config.tokens import DISCORD_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,7 +48,7 @@ def test_example_config_loads() -> None:
     assert poll is not None and poll.duration == timedelta(days=7)
     assert [o.id for o in poll.options] == ["aero", "urban", "trail"]
     assert config.image(poll.options[0].image) == Image(
-        path=REPO / "config" / "images" / "aerolite.png"
+        path=REPO / "config" / "images" / "aerolite.png", root=REPO / "config"
     )
     prompt = config.settings.prompts[0]
     assert prompt.at == "10:00" and prompt.days == ["mon", "tue", "wed", "thu", "fri"]
@@ -92,7 +93,7 @@ def test_numbers_where_text_is_expected(tmp_path: Path) -> None:
         )
         + MINIMAL.split("channels:\n  community: {}\n")[1]
     )
-    config = load_config(write(tmp_path / "bot.yaml", text), env={"DISCORD_TOKEN": "t"})
+    config = load_config(write(tmp_path / "bot.yaml", text), env={"DISCORD_TOKEN": DISCORD_TOKEN})
     assert config.settings.store.name == "2026"
     assert config.channel_id("community", "discord") == "123456789012345678"
     assert config.settings.platforms.discord is not None
@@ -109,12 +110,12 @@ def test_env_substitution(tmp_path: Path) -> None:
             token: ${DISCORD_TOKEN}
         """
     )
-    env = {"DISCORD_TOKEN": "secret-token", "CURRENCY": "EUR"}
+    env = {"DISCORD_TOKEN": DISCORD_TOKEN, "CURRENCY": "EUR"}
     config = load_config(write(tmp_path / "bot.yaml", text), env=env)
     assert config.enabled_platforms == ("discord",)
     discord = config.settings.platforms.discord
-    assert discord is not None and discord.token.get_secret_value() == "secret-token"
-    assert "secret-token" not in repr(config.settings)
+    assert discord is not None and discord.token.get_secret_value() == DISCORD_TOKEN
+    assert DISCORD_TOKEN not in repr(config.settings)
     assert config.settings.store.currency == "EUR"
     assert config.settings.polls[0].question == "Which helmet, ${NAME}?"
 
@@ -134,7 +135,7 @@ def test_disabled_platform_may_leave_its_variable_unset(tmp_path: Path) -> None:
         ("  console: {enabled: false}\n  discord: {token: '${T}'}\n", ("discord",)),
         ("  discord: {token: '${T}', enabled: false}\n", ("console",)),
         (
-            "  slack: {bot_token: '${T}', app_token: '${T}'}\n  discord: {token: '${T}'}\n",
+            "  slack: {bot_token: '${B}', app_token: '${A}'}\n  discord: {token: '${T}'}\n",
             ("discord", "slack"),
         ),
     ],
@@ -142,7 +143,8 @@ def test_disabled_platform_may_leave_its_variable_unset(tmp_path: Path) -> None:
 def test_enabled_platforms(tmp_path: Path, platforms: str, expected: tuple[str, ...]) -> None:
     text = MINIMAL.replace("community: {}", "community: {discord: '1', slack: C1}")
     config = load_config(
-        write(tmp_path / "bot.yaml", text + "platforms:\n" + platforms), env={"T": "x"}
+        write(tmp_path / "bot.yaml", text + "platforms:\n" + platforms),
+        env={"T": DISCORD_TOKEN, "B": "xoxb-1-2-b", "A": "xapp-1-A1-2-a"},
     )
     assert config.enabled_platforms == expected
 
@@ -150,7 +152,8 @@ def test_enabled_platforms(tmp_path: Path, platforms: str, expected: tuple[str, 
 def test_directory_layout(tmp_path: Path) -> None:
     shop = tmp_path / "shop"
     write(shop / "bot.yaml", MINIMAL.replace("Which helmet?", "Inline poll"))
-    write(shop / "polls" / "images" / "glove.png", "png")
+    (shop / "polls" / "images").mkdir(parents=True)
+    (shop / "polls" / "images" / "glove.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
     write(
         shop / "polls" / "b-gloves.yaml",
         """\
@@ -198,11 +201,13 @@ def test_directory_layout(tmp_path: Path) -> None:
     gloves = config.poll("gloves")
     assert gloves is not None
     assert config.image(gloves.options[0].image) == Image(
-        path=shop / "polls" / "images" / "glove.png"
+        path=shop / "polls" / "images" / "glove.png", root=shop
     )
     assert config.image(gloves.options[1].image) == Image(url="https://cdn.example/summer.png")
     assert config.image(None) is None
-    assert config.image("x.png", relative_to=shop / "polls") == Image(path=shop / "polls" / "x.png")
+    assert config.image("x.png", relative_to=shop / "polls") == Image(
+        path=shop / "polls" / "x.png", root=shop
+    )
     prompt = config.prompt("daily")
     assert prompt is not None and config.prompt_zone(prompt) == ZoneInfo("America/New_York")
     assert config.poll("nope") is None

@@ -119,12 +119,13 @@ async def test_export_round_trips_with_stable_pseudonyms(seeded: Path) -> None:
     assert as_csv.returncode == 0, as_csv.stderr
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert list(rows[0]) == ["poll", "time", "platform", "voter", "option", "label"]
-    # One row per chosen option: bob's two-option ballot is two rows.
+    # One row per chosen option: bob's two-option ballot is two rows. Times are the
+    # store's (Paris, CET), as in the report, with the offset that keeps them exact.
     assert [(r["time"], r["platform"], r["option"], r["label"]) for r in rows] == [
-        ("2026-03-02T08:00:00+00:00", "console", "aero", "AeroLite MIPS"),
-        ("2026-03-02T09:05:00+00:00", "discord", "aero", "AeroLite MIPS"),
-        ("2026-03-02T09:05:00+00:00", "discord", "urban", "Urban Shell"),
-        ("2026-03-03T11:00:00+00:00", "slack", "urban", "Urban Shell"),
+        ("2026-03-02T09:00:00+01:00", "console", "aero", "AeroLite MIPS"),
+        ("2026-03-02T10:05:00+01:00", "discord", "aero", "AeroLite MIPS"),
+        ("2026-03-02T10:05:00+01:00", "discord", "urban", "Urban Shell"),
+        ("2026-03-03T12:00:00+01:00", "slack", "urban", "Urban Shell"),
     ]
     voters = [r["voter"] for r in rows]
     assert voters[1] == voters[2] and len(set(voters)) == 3

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
 
-from bot.adapters.console import render
+from bot import messages
+from bot.adapters.console import parse, render
 from bot.adapters.limits import CONSOLE
 from bot.clock import Clock
 from bot.core.actions import VERSION
@@ -37,13 +38,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "console"
 DEFAULT_USER = "merchant"
 STAFF_COMMANDS = ("polls", "results", "open", "close")
-HELP = """\
-Type a number to vote for that option in the poll shown last.
-  /vote POLL OPTION [OPTION...]   vote by option id (several in a multiple-choice poll)
-  /as NAME                        act as another customer (now: {user})
-  /polls  /results POLL  /open POLL  /close POLL   staff commands
-  /quit                           stop the bot
-Any other line is a chat message."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +48,7 @@ class _Private:
     user: str
 
     async def reply_private(self, text: str) -> None:
-        indented = text.replace("\n", "\n     ")
+        indented = render.console_wording(text).replace("\n", "\n     ")
         self.out.write(f"  → (only {self.user} sees this) {indented}")
 
 
@@ -79,6 +73,7 @@ class ConsoleAdapter:
         self.quit_requested = False  # /quit stops the bot; end of input only the console
         self._ids = itertools.count(1)
         self._last_poll: PollMessage | None = None
+        self._polls: dict[str, PollMessage] = {}  # every poll shown, for /vote
         self._channels: dict[str, str] = {}  # message id -> channel name, for edits
         self._reader: asyncio.Task[None] | None = None
         self._sink: EventSink | None = None
@@ -111,7 +106,7 @@ class ConsoleAdapter:
         self._channels[message_id] = channel.id
         self._last_channel = channel.id
         if isinstance(content, PollMessage):
-            self._last_poll = content
+            self._last_poll = self._polls[content.poll_id] = content
             self.write(render.poll_card(content, channel.id))
         elif isinstance(content, ResultsMessage):
             self.write(render.results_post(content, channel.id))
@@ -127,6 +122,7 @@ class ConsoleAdapter:
         if isinstance(content, PollMessage):
             if self._last_poll is not None and self._last_poll.poll_id == content.poll_id:
                 self._last_poll = content
+            self._polls[content.poll_id] = content
             self.write(render.tally_line(content, channel))
 
     def write(self, text: str) -> None:
@@ -170,11 +166,11 @@ class ConsoleAdapter:
             return True
         if self._echo:
             self.write(f"{self.user}> {line}")
-        if line.isascii() and line.isdigit():
-            await self._vote_by_number(int(line), sink)
+        if parse.looks_like_number(line):
+            await self._vote_by_number(line, sink)
         elif line.startswith("/"):
             return await self._command(line, sink)
-        else:
+        elif parse.is_real_text(line):
             channel = ChannelRef(PLATFORM, self._current_channel())
             message_id = f"c{uuid.uuid4().hex}"
             await sink.handle(
@@ -193,7 +189,7 @@ class ConsoleAdapter:
             self.quit_requested = True
             return False
         if name in ("help", ""):
-            self.write(HELP.format(user=self.user))
+            self.write(render.help_text(self.user))
         elif name == "as":
             if len(args) != 1:
                 await responder.reply_private("Usage: /as NAME")
@@ -201,31 +197,52 @@ class ConsoleAdapter:
                 self.user = args[0]
                 self.write(f"(you are now {self.user})")
         elif name == "vote":
-            if len(args) < 2:
-                await responder.reply_private("Usage: /vote POLL OPTION [OPTION...]")
-            else:
-                await self._vote(args[0], args[1:], sink)
-        else:
+            await self._vote(args, sink)
+        elif name in STAFF_COMMANDS:
             channel = ChannelRef(PLATFORM, self._current_channel())
             is_staff = self.user in self._staff
             await sink.handle(
                 CommandInvoked(self._user(), channel, name, args, is_staff, responder)
             )
+        else:
+            self.write(render.unknown_command(name, self.user))
         return True
 
-    async def _vote_by_number(self, number: int, sink: EventSink) -> None:
+    async def _vote_by_number(self, typed: str, sink: EventSink) -> None:
         poll = self._last_poll
         responder = _Private(self, self.user)
         if poll is None:
-            await responder.reply_private("No poll is shown yet; nothing to vote on.")
+            await responder.reply_private(messages.CONSOLE_NO_POLL_YET)
             return
-        if not 1 <= number <= len(poll.cards):
-            await responder.reply_private(f"Type a number from 1 to {len(poll.cards)}.")
+        card = parse.card_by_number(poll, typed)
+        if card is None:
+            await responder.reply_private(render.number_hint(poll))
             return
-        card = poll.cards[number - 1]
         await sink.handle(self._action(card.button.action_id, None))
 
-    async def _vote(self, poll_id: str, options: tuple[str, ...], sink: EventSink) -> None:
+    async def _vote(self, args: tuple[str, ...], sink: EventSink) -> None:
+        """/vote POLL OPTION [OPTION...], or /vote OPTION in the poll shown last. An option
+        is a number, an id or a label; what this console cannot resolve goes to the app
+        as typed, so a mistyped id gets the same reply it would get anywhere."""
+        responder = _Private(self, self.user)
+        named = self._polls.get(args[0].lower()) if args else None
+        last = self._last_poll
+        poll: PollMessage | None
+        if named is not None and len(args) >= 2:
+            poll, typed = named, args[1:]
+        elif named is None and last is not None and (len(args) == 1 or parse.names(last, args)):
+            poll, typed = last, args
+        elif len(args) >= 2:
+            poll, typed = None, args[1:]
+        else:
+            await responder.reply_private(messages.CONSOLE_VOTE_USAGE)
+            return
+        poll_id = poll.poll_id if poll is not None else args[0]
+        options = parse.resolve_options(poll, typed) if poll is not None else typed
+        if options is None:
+            assert poll is not None
+            await responder.reply_private(render.number_hint(poll))
+            return
         # Built by hand, not encoded: a mistyped id must reach the app and get its reply.
         action_id = f"{VERSION}:vote:{poll_id}:{options[0]}"
         await sink.handle(self._action(action_id, options))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from bot import messages
 from bot.core.content import Image, PollMessage, PromptMessage, ResultsMessage, TextMessage
 from bot.polls.text import bar
 
@@ -25,8 +26,9 @@ def poll_card(poll: PollMessage, channel: str) -> str:
     if poll.description:
         lines.append(poll.description)
     lines.append("")
+    is_open = poll.state == "open"
     for card in poll.cards:
-        head = f"  {card.number}) {card.label}"
+        head = f"  {card.number}) {card.label} [{card.option_id}]"
         if card.price:
             head += f" — {card.price}"
         if card.tally is not None:
@@ -38,12 +40,32 @@ def poll_card(poll: PollMessage, channel: str) -> str:
             lines.append(f"     image: {image_text(card.image)}")
         if card.link:
             lines.append(f"     link: {card.link}")
+        if is_open:
+            lines.append(f"     → type {card.number} or /vote {poll.poll_id} {card.option_id}")
     lines.append(poll.footer)
-    if poll.state == "open":
-        count = len(poll.cards)
-        lines.append(f"Vote: type a number (1-{count}), or /vote {poll.poll_id} OPTION")
+    if is_open:
+        lines.append(messages.CONSOLE_HOW_TO_VOTE.format(count=len(poll.cards), poll=poll.poll_id))
     lines.append(RULE)
     return "\n".join(lines)
+
+
+def number_hint(poll: PollMessage) -> str:
+    return messages.CONSOLE_TYPE_A_NUMBER.format(count=len(poll.cards), poll=poll.poll_id)
+
+
+def help_text(user: str) -> str:
+    return messages.CONSOLE_HELP.format(user=user)
+
+
+def unknown_command(name: str, user: str) -> str:
+    return messages.CONSOLE_UNKNOWN_COMMAND.format(command=name) + "\n" + help_text(user)
+
+
+def console_wording(text: str) -> str:
+    """Shared replies speak of buttons and clicks; a terminal has neither."""
+    for chat_words, console_words in messages.CONSOLE_WORDING:
+        text = text.replace(chat_words, console_words)
+    return text
 
 
 def tally_line(poll: PollMessage, channel: str) -> str:

@@ -13,7 +13,7 @@ def create_adapter(config: LoadedConfig, clock: Clock) -> DiscordAdapter:
     settings = config.settings.platforms.discord
     if settings is None:
         raise PlatformError("platforms.discord is not configured")
-    return DiscordAdapter(settings)
+    return DiscordAdapter(settings, clock=clock)
 
 
 __all__ = ["DiscordAdapter", "create_adapter"]

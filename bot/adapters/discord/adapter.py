@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -23,8 +22,10 @@ from bot.adapters.discord.items import DEFER_AFTER
 from bot.adapters.discord.marker import check_key, marker_for, marker_of
 from bot.adapters.discord.render import has_local_images, render
 from bot.adapters.limits import DISCORD
+from bot.clock import Clock, SystemClock
 from bot.config.schema import DiscordConfig
 from bot.core.content import Content, PollMessage, PromptMessage, ResultsMessage
+from bot.core.cooldown import CoolDown
 from bot.core.events import AdapterReady, EventSink
 from bot.core.refs import ChannelRef, MessageRef
 from bot.errors import PlatformError
@@ -60,8 +61,10 @@ class DiscordAdapter:
         ready_timeout: float = 60.0,
         guild_ready_timeout: float = 2.0,
         rate_limit_wait: float = RATE_LIMIT_WAIT,
+        clock: Clock | None = None,
     ) -> None:
         self._settings = settings
+        self._clock = clock or SystemClock()
         self._guilds = [_snowflake(g, "platforms.discord.guilds") for g in settings.guilds]
         self._staff = StaffRule(settings.staff_users, settings.staff_roles)
         self._defer_after = defer_after
@@ -70,9 +73,9 @@ class DiscordAdapter:
         self._rate_limit_wait = rate_limit_wait
         self._client: EngageClient | None = None
         self._runner: asyncio.Task[None] | None = None
-        self.edits: EditQueue[Content] = EditQueue(self._apply_edit, edit_policy)
-        # (channel id, what: "" for the whole channel) -> (until, why)
-        self._refused: dict[tuple[str, str], tuple[float, str]] = {}
+        self.edits: EditQueue[Content] = EditQueue(self._apply_edit, edit_policy, self._clock)
+        # keyed by (channel id, what: "" for the whole channel)
+        self._refused = CoolDown(self._clock)
         # message id -> its uploaded files by name (None: unknown, see _attachments_of)
         self._attached: dict[str, dict[str, int] | None] = {}
         # message id -> the claim marker it carries, set again on each edit (marker.py)
@@ -134,6 +137,12 @@ class DiscordAdapter:
         self._runner.add_done_callback(self._connection_ended)
         details = {"user": str(client.user), "servers": str(len(client.guilds))}
         await sink.handle(AdapterReady(PLATFORM, details))
+
+    @property
+    def connected(self) -> bool:
+        """The gateway connection is up (False while discord.py reconnects)."""
+        client = self._client
+        return client is not None and not client.is_closed() and bool(client.ws and client.ws.open)
 
     async def started(self) -> None:
         pass
@@ -216,6 +225,8 @@ class DiscordAdapter:
         finally:
             for file in files:
                 file.close()
+        for lifted in ((channel.id, ""), (channel.id, what)):
+            self._refused.lifted(lifted)  # a refusal coming back later is news again
         if marker is not None:
             self._markers[str(message.id)] = marker
         self._attached[str(message.id)] = self._uploaded(message, rendered.uploads)
@@ -342,8 +353,9 @@ class DiscordAdapter:
         return found
 
     def _refuse(self, channel: ChannelRef, what: str, seconds: float, why: str) -> None:
-        self._refused[(channel.id, what)] = (time.monotonic() + seconds, why)
-        log.warning(
+        news = self._refused.refuse((channel.id, what), timedelta(seconds=seconds), why)
+        log.log(
+            logging.WARNING if news else logging.INFO,
             "Discord refused %s in channel %s; not trying again for %.0f s: %s",
             what or "posts",
             channel.id,
@@ -352,11 +364,12 @@ class DiscordAdapter:
         )
 
     def _check_refused(self, channel: ChannelRef, what: str) -> None:
-        now = time.monotonic()
         for key in ((channel.id, ""), (channel.id, what)):
-            until, why = self._refused.get(key, (0.0, ""))
-            if now < until:
-                raise PlatformError(f"not posting in Discord channel {channel.id} for now: {why}")
+            refusal = self._refused.refusal(key)
+            if refusal is not None:
+                raise PlatformError(
+                    f"not posting in Discord channel {channel.id} for now: {refusal.why}"
+                )
 
 
 def _check_history_readable(target: discord.abc.Messageable, channel: ChannelRef) -> None:

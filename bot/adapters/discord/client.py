@@ -17,7 +17,7 @@ from discord import app_commands
 
 from bot import messages
 from bot.adapters.discord.commands import StaffRule, poll_commands
-from bot.adapters.discord.items import DEFER_AFTER, InteractionResponder, VoteButton
+from bot.adapters.discord.items import DEFER_AFTER, InteractionResponder, VoteButton, claims
 from bot.core.events import ActionInvoked, CommandInvoked, Event, EventSink, MessageReceived
 from bot.core.refs import ChannelRef, MessageRef, UserRef
 
@@ -100,6 +100,19 @@ class EngageClient(discord.Client):
             message=message,
         )
         await self._deliver(event, responder)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """A click on a component no item of ours claims (an id another bot or version
+        made, or a forged one): discord.py would drop it and the customer would see
+        "This interaction failed". Answer privately instead; nothing changes."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if claims(custom_id):
+            return  # VoteButton handles it
+        log.info("Discord click on a button that is not ours: %r", custom_id[:100])
+        await InteractionResponder(interaction).reply_private(messages.UNKNOWN_POLL)
 
     async def on_poll_command(
         self, interaction: discord.Interaction[Any], name: str, args: tuple[str, ...]

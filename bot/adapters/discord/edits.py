@@ -4,6 +4,9 @@ The app already coalesces tally edits per message (LiveTally, edit_interval ≈ 
 This queue adds what only the Discord side knows:
 - one edit in flight per message, the newest content wins, so edits land in order and
   the final (closed) state is the one that stays;
+- two edits of a message are at least `min_interval` apart, counted from when the
+  previous one FINISHED: an edit that discord.py held for a 429's Retry-After (or that
+  was slow) is not followed at once by the one that queued up behind it;
 - messages older than an hour have a small hidden edit budget (error 30046): they are
   edited at most once per `old_message_interval`, and a 30046 backs off exponentially;
 - 429s are retried by discord.py after the body's `retry_after`; when it gives up (or
@@ -13,21 +16,23 @@ This queue adds what only the Discord side knows:
   is reported once and then left alone: there is nothing left to update.
 
 `submit()` returns once the content is on Discord, or once delivery has been scheduled
-for later (pacing or back-off), so a slow message never holds up the caller for long."""
+for later (pacing or back-off), so a slow message never holds up the caller for long.
+All waiting is on the app's Clock (tests move a FakeClock instead of sleeping)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 import aiohttp
 import discord
 
+from bot.adapters.limits import DISCORD
+from bot.clock import Clock, SystemClock
 from bot.core.refs import MessageRef
 from bot.errors import PlatformError
 
@@ -42,6 +47,7 @@ Waiters = list[asyncio.Future[BaseException | None]]
 
 @dataclass(frozen=True)
 class EditPolicy:
+    min_interval: float = DISCORD.edit_interval  # seconds from the end of one edit
     old_message_age: float = 3600.0  # seconds after which the hidden budget applies
     old_message_interval: float = 30.0  # at most one edit per this many seconds then
     backoff_initial: float = 15.0
@@ -54,8 +60,8 @@ class _Slot(Generic[P]):
     pending: P | None = None
     waiters: Waiters = field(default_factory=list)
     task: asyncio.Task[None] | None = None
-    last_sent: float = float("-inf")
-    not_before: float = float("-inf")
+    last_sent: datetime | None = None  # when the previous edit finished
+    not_before: datetime | None = None  # back-off after a failure
     backoff: float = 0.0
     gone: BaseException | None = None  # deleted or no access: never edited again
 
@@ -65,9 +71,11 @@ class EditQueue(Generic[P]):
         self,
         send: Callable[[MessageRef, P], Awaitable[None]],
         policy: EditPolicy | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._send = send
         self.policy = policy or EditPolicy()
+        self._clock = clock or SystemClock()
         self._slots: dict[MessageRef, _Slot[P]] = {}
         self.sent = 0
 
@@ -105,11 +113,19 @@ class EditQueue(Generic[P]):
 
     async def _run(self, message: MessageRef, slot: _Slot[P]) -> None:
         while slot.pending is not None:
-            wait = max(slot.not_before, self._paced_until(message, slot)) - time.monotonic()
-            if wait > 0:
-                _release(slot.waiters, None)  # accepted: it lands after the pause
-                slot.waiters = []
-                await asyncio.sleep(wait)
+            until = max(
+                (t for t in (slot.not_before, self._paced_until(message, slot)) if t),
+                default=None,
+            )
+            now = self._clock.now()
+            if until is not None and until > now:
+                if until - now > timedelta(seconds=self.policy.min_interval):
+                    # A long pause (back-off, an old message's budget): the caller goes
+                    # on, the edit lands later. A short one keeps the caller waiting, so
+                    # e.g. the final edit at close lands before the results are posted.
+                    _release(slot.waiters, None)
+                    slot.waiters = []
+                await self._clock.sleep_until(until, asyncio.Event())
                 continue
             payload, waiters = slot.pending, slot.waiters
             slot.pending, slot.waiters = None, []
@@ -121,7 +137,7 @@ class EditQueue(Generic[P]):
             except Exception as exc:  # classified below; nothing escapes the task
                 self._failed(message, slot, payload, waiters, exc)
                 continue
-            slot.last_sent = time.monotonic()
+            slot.last_sent = self._clock.now()
             slot.backoff = 0.0
             self.sent += 1
             _release(waiters, None)
@@ -150,17 +166,21 @@ class EditQueue(Generic[P]):
         policy = self.policy
         slot.backoff = min(max(slot.backoff * 2, policy.backoff_initial), policy.backoff_max)
         pause = max(delay, slot.backoff)
-        slot.not_before = time.monotonic() + pause
+        slot.not_before = self._clock.now() + timedelta(seconds=pause)
         if slot.pending is None:
             slot.pending = payload  # nothing newer arrived: retry this one
         slot.waiters = waiters + slot.waiters
         log.warning("edit of Discord message %s postponed %.0fs: %s", message.id, pause, exc)
 
-    def _paced_until(self, message: MessageRef, slot: _Slot[P]) -> float:
-        """Old messages share a small hidden edit budget: space their edits out."""
-        if message_age(message) < self.policy.old_message_age:
-            return float("-inf")
-        return slot.last_sent + self.policy.old_message_interval
+    def _paced_until(self, message: MessageRef, slot: _Slot[P]) -> datetime | None:
+        """The earliest start of the next edit: min_interval after the previous one
+        finished; for old messages, which share a small hidden edit budget, longer."""
+        if slot.last_sent is None:
+            return None
+        interval = self.policy.min_interval
+        if message_age(message, slot.last_sent) >= self.policy.old_message_age:
+            interval = max(interval, self.policy.old_message_interval)
+        return slot.last_sent + timedelta(seconds=interval)
 
 
 def retry_delay(exc: BaseException) -> float | None:
@@ -178,13 +198,13 @@ def retry_delay(exc: BaseException) -> float | None:
     return None
 
 
-def message_age(message: MessageRef) -> float:
-    """Seconds since the message was posted, read from its snowflake id."""
+def message_age(message: MessageRef, now: datetime) -> float:
+    """Seconds from the message's posting (read from its snowflake id) to `now`."""
     try:
         posted = discord.utils.snowflake_time(int(message.id))
     except ValueError:
         return 0.0
-    return (datetime.now(UTC) - posted).total_seconds()
+    return (now - posted).total_seconds()
 
 
 def _release(waiters: Waiters, error: BaseException | None) -> None:

@@ -3,7 +3,8 @@
 discord.py silently drops a click whose custom_id matches no registered item (the
 customer sees "This interaction failed"). Every id starting with `v1:` is therefore
 matched by one DynamicItem template registered at start-up: clicks on messages posted by
-an earlier process, and stale or forged ids, all reach the app, which answers politely."""
+an earlier process, and stale or forged ids, all reach the app, which answers politely.
+Ids without our prefix are answered by EngageClient.on_interaction with the same words."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.core.actions import ACTION_PREFIX
 
 log = logging.getLogger(__name__)
 
+# discord.py matches it with fullmatch; other ids are answered by EngageClient.on_interaction.
 TEMPLATE = re.compile(re.escape(ACTION_PREFIX) + r"[\s\S]*")
 MAX_REPLY = 2000  # characters in a message's content
 # Defer (ephemeral "thinking…") if the app has not replied by then; Discord allows 3 s.
@@ -53,6 +55,11 @@ class VoteButton(ui.DynamicItem[ui.Button[Any]], template=TEMPLATE):
         client = interaction.client
         if isinstance(client, ClickTarget):
             await client.on_vote_click(interaction, self.custom_id)
+
+
+def claims(custom_id: str) -> bool:
+    """True when VoteButton handles clicks on this custom_id."""
+    return TEMPLATE.fullmatch(custom_id) is not None
 
 
 def vote_button(action_id: str, *, label: str, disabled: bool) -> VoteButton:

@@ -38,6 +38,7 @@ from bot.core.content import (
     ProductCard,
     ResultsMessage,
 )
+from bot.core.media import uploadable_size
 from bot.polls.text import bar
 
 log = logging.getLogger(__name__)
@@ -249,6 +250,8 @@ def _media(rendered: Rendered, image: Image | None, stem: str) -> str | None:
             return None
         rendered.kept[name] = rendered.attached[name]
         return f"attachment://{name}"
+    if uploadable_size(image, MAX_UPLOAD_BYTES) is None:  # the file may have changed
+        return None
     size = _upload_size(image.path)
     if size is None:
         return None

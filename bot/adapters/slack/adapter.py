@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.limits import SLACK
 from bot.adapters.slack import blocks
 from bot.adapters.slack.cooldown import ChannelCoolDown
+from bot.adapters.slack.http_guard import slack_request_guard
 from bot.adapters.slack.listeners import PLATFORM, Inbound
 from bot.adapters.slack.pacing import TRANSIENT_TRIES, TokenBucket, error_code, paced
 from bot.adapters.slack.staff import StaffDirectory
@@ -96,7 +97,7 @@ class SlackAdapter:
         self.settings = settings
         self.limits = limits
         self._clock = clock
-        self.edits = TokenBucket()  # chat.update budget of the whole workspace
+        self.edits = TokenBucket(clock)  # chat.update budget of the whole workspace
         self.cool_down = ChannelCoolDown(clock)  # channels Slack refuses posts to
         self.connect_timeout = CONNECT_TIMEOUT
         self._session: aiohttp.ClientSession | None = None
@@ -178,7 +179,9 @@ class SlackAdapter:
             signing_secret=secret,
             logger=logging.getLogger("bot.adapters.slack.bolt"),
         )
-        staff = StaffDirectory(self._client, settings.staff_users, settings.staff_groups)
+        staff = StaffDirectory(
+            self._client, settings.staff_users, settings.staff_groups, self._clock
+        )
         Inbound(sink, staff, self._clock, self._ephemeral).register(self._bolt)
         try:
             await self._identify()
@@ -214,7 +217,7 @@ class SlackAdapter:
 
     async def _identify(self) -> None:
         try:
-            auth = await paced(self.client.auth_test, "auth.test")
+            auth = await paced(self.client.auth_test, "auth.test", clock=self._clock)
         except SlackApiError as error:
             raise PlatformError(
                 f"Slack refused the bot token ({error_code(error) or 'no answer'}); check "
@@ -265,7 +268,7 @@ class SlackAdapter:
 
     async def _serve_http(self) -> None:
         settings = self.settings
-        self._runner = web.AppRunner(self.bolt.web_app(path=settings.path, port=settings.port))
+        self._runner = web.AppRunner(self.web_app())
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.host, settings.port)
         try:
@@ -277,6 +280,16 @@ class SlackAdapter:
                 f"cannot listen for Slack on {settings.host}:{settings.port}: {error.strerror}"
             ) from None
         log.info("listening for Slack on %s:%s%s", settings.host, self.http_port, settings.path)
+
+    def web_app(self) -> web.Application:
+        """bolt's aiohttp application for the HTTP transport, behind the signature guard
+        (a mountable sub-application: it serves settings.path)."""
+        settings = self.settings
+        app = self.bolt.web_app(path=settings.path, port=settings.port)
+        if settings.signing_secret is not None:
+            secret = settings.signing_secret.get_secret_value()
+            app.middlewares.append(slack_request_guard(secret, self._clock))
+        return app
 
     # -- outgoing -----------------------------------------------------------------------
 
@@ -297,6 +310,7 @@ class SlackAdapter:
                     **extra,
                 ),
                 "chat.postMessage",
+                clock=self._clock,
             )
         except SlackApiError as error:
             self.cool_down.failed(channel.id, error_code(error))
@@ -379,6 +393,7 @@ class SlackAdapter:
                 ),
                 "chat.update",
                 bucket=self.edits,
+                clock=self._clock,
                 transient_tries=TRANSIENT_TRIES,  # an edit sent twice does no harm
             )
         except SlackApiError as error:
@@ -401,6 +416,7 @@ class SlackAdapter:
                 await paced(
                     lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text),
                     "chat.postEphemeral",
+                    clock=self._clock,
                 )
                 return
             except SlackApiError as error:

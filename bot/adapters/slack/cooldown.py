@@ -4,15 +4,17 @@ The app releases its claim on a poll post that failed and tries again shortly; f
 channel the bot is not in, an archived channel or a missing scope that only floods Slack
 with calls that must fail and the log with the same error. After such an answer the
 channel cools down: sends to it fail at once, without calling Slack, until the wait is
-over, and the reason is logged once with what to do about it."""
+over, and the reason is logged once with what to do about it. The timing is the
+platform-neutral CoolDown (bot/core/cooldown.py); which answers are permanent, and what
+fixes them, is Slack's and lives here."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.clock import Clock
+from bot.core.cooldown import CoolDown
 from bot.errors import PlatformError
 
 log = logging.getLogger(__name__)
@@ -39,32 +41,21 @@ PERMANENT: dict[str, str] = {
 }
 
 
-@dataclass
-class _Blocked:
-    code: str
-    until: datetime
-
-
 class ChannelCoolDown:
     """Per channel: the permanent error Slack gave and when sending may be tried again."""
 
     def __init__(self, clock: Clock, wait: timedelta = COOL_DOWN) -> None:
-        self._clock = clock
         self.wait = wait
-        self._blocked: dict[str, _Blocked] = {}
-        self._logged: set[tuple[str, str]] = set()
+        self._refused = CoolDown(clock)
 
     def check(self, channel: str) -> None:
         """Raise PlatformError, without calling Slack, while `channel` cools down."""
-        blocked = self._blocked.get(channel)
-        if blocked is None:
-            return
-        if self._clock.now() >= blocked.until:
-            del self._blocked[channel]  # the next send asks Slack again
+        refusal = self._refused.refusal(channel)
+        if refusal is None:
             return
         raise PlatformError(
-            f"Slack refused posts to {channel} ({blocked.code}); "
-            f"not trying again before {blocked.until:%H:%M:%S}"
+            f"Slack refused posts to {channel} ({refusal.why}); "
+            f"not trying again before {refusal.until:%H:%M:%S}"
         )
 
     def failed(self, channel: str, code: str) -> bool:
@@ -72,21 +63,17 @@ class ChannelCoolDown:
         hint = PERMANENT.get(code)
         if hint is None:
             return False
-        self._blocked[channel] = _Blocked(code, self._clock.now() + self.wait)
-        minutes = self.wait.total_seconds() / 60
-        if (channel, code) not in self._logged:
-            self._logged.add((channel, code))
+        if self._refused.refuse(channel, self.wait, code):
             log.warning(
                 "Slack refused to post in channel %s (%s): %s. Not trying again for %.0f min.",
                 channel,
                 code,
                 hint,
-                minutes,
+                self.wait.total_seconds() / 60,
             )
         else:
             log.info("Slack still refuses posts in %s (%s)", channel, code)
         return True
 
     def succeeded(self, channel: str) -> None:
-        self._blocked.pop(channel, None)
-        self._logged = {key for key in self._logged if key[0] != channel}
+        self._refused.lifted(channel)

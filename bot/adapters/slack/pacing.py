@@ -9,19 +9,23 @@ is sent again — never an immediate retry.
 Edits (idempotent: sending one twice does no harm) also survive Slack's transient
 failures — a 5xx, `internal_error`, a dropped connection — with a short exponential
 backoff, so a close never leaves a stale tally and live buttons behind because of one
-bad answer. Posts are not retried here: a 500 may hide a message that was posted."""
+bad answer. Posts are not retried here: a 500 may hide a message that was posted.
+
+Every wait is on the app's Clock (tests move a FakeClock instead of sleeping)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+
+from bot.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -49,36 +53,38 @@ class TokenBucket:
 
     def __init__(
         self,
+        clock: Clock,
         burst: int = EDITS_BURST,
         per_minute: float = EDITS_PER_MINUTE,
-        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.burst = burst
         self.rate = per_minute / 60.0
-        self._now = now
+        self._clock = clock
         self._tokens = float(burst)
-        self._stamp = now()
-        self._paused_until = 0.0
+        self._stamp = clock.now()
+        self._paused_until = self._stamp
         self._lock = asyncio.Lock()
 
     def pause(self, seconds: float) -> None:
         """Slack said 429: nothing more until the wait is over, then start gently."""
-        self._paused_until = max(self._paused_until, self._now() + seconds)
+        until = self._clock.now() + timedelta(seconds=seconds)
+        self._paused_until = max(self._paused_until, until)
         self._tokens = min(self._tokens, 1.0)
 
     async def acquire(self) -> None:
         async with self._lock:  # one waiter at a time keeps the queue in arrival order
             while True:
-                now = self._now()
-                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                now = self._clock.now()
+                refill = (now - self._stamp).total_seconds() * self.rate
+                self._tokens = min(self.burst, self._tokens + refill)
                 self._stamp = now
                 if now < self._paused_until:
-                    await asyncio.sleep(self._paused_until - now)
+                    await self._clock.sleep_until(self._paused_until, asyncio.Event())
                 elif self._tokens >= 1.0:
                     self._tokens -= 1.0
                     return
                 else:
-                    await asyncio.sleep((1.0 - self._tokens) / self.rate)
+                    await sleep(self._clock, (1.0 - self._tokens) / self.rate)
 
 
 def retry_after(headers: Mapping[str, Any] | None) -> float:
@@ -126,16 +132,23 @@ def backoff(retry: int) -> float:
     return wait * (1 + random.random() / 4)
 
 
+async def sleep(clock: Clock, seconds: float) -> None:
+    await clock.sleep_until(clock.now() + timedelta(seconds=seconds), asyncio.Event())
+
+
 async def paced(
     call: Callable[[], Awaitable[T]],
     what: str,
     bucket: TokenBucket | None = None,
+    clock: Clock | None = None,
     attempts: int = ATTEMPTS,
     transient_tries: int = 1,
 ) -> T:
     """Run a Web API call, waiting for the bucket first and for Retry-After on a 429.
     With transient_tries > 1 (idempotent calls only), 5xx answers, Slack's transient
-    error codes and network errors are retried after a backoff, each try time-boxed."""
+    error codes and network errors are retried after a backoff, each try time-boxed.
+    Waits are on `clock` (the system clock if none is given)."""
+    clock = clock or SystemClock()
     limited = failed = 0
     while True:
         if bucket is not None:
@@ -154,7 +167,7 @@ async def paced(
                 if bucket is not None:
                     bucket.pause(wait)  # every edit of the workspace waits, this one too
                 else:
-                    await asyncio.sleep(wait)
+                    await sleep(clock, wait)
                 continue
             failed += 1
             if not is_transient(error) or failed >= transient_tries:
@@ -167,4 +180,4 @@ async def paced(
             reason = type(error).__name__
         wait = backoff(failed)
         log.warning("Slack %s failed (%s); retrying in %.1f s", what, reason, wait)
-        await asyncio.sleep(wait)
+        await sleep(clock, wait)

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.pacing import error_code, paced
+from bot.clock import Clock
 
 log = logging.getLogger(__name__)
 
-GROUP_CACHE_SECONDS = 60.0
+GROUP_CACHE = timedelta(seconds=60)
 
 
 class StaffDirectory:
@@ -27,16 +28,16 @@ class StaffDirectory:
         client: AsyncWebClient,
         users: Iterable[str],
         groups: Iterable[str],
-        ttl: float = GROUP_CACHE_SECONDS,
-        now: Callable[[], float] = time.monotonic,
+        clock: Clock,
+        ttl: timedelta = GROUP_CACHE,
     ) -> None:
         self._client = client
         self._users = frozenset(users)
         self._groups = tuple(groups)
+        self._clock = clock
         self._ttl = ttl
-        self._now = now
         self._members: dict[str, frozenset[str]] = {}
-        self._fetched: dict[str, float] = {}
+        self._fetched: dict[str, datetime] = {}
         self._lock = asyncio.Lock()
 
     async def is_staff(self, user_id: str) -> bool:
@@ -50,12 +51,13 @@ class StaffDirectory:
     async def _group_members(self, group: str) -> frozenset[str]:
         async with self._lock:
             fetched = self._fetched.get(group)
-            if fetched is not None and self._now() - fetched < self._ttl:
+            if fetched is not None and self._clock.now() - fetched < self._ttl:
                 return self._members[group]
             try:
                 response = await paced(
                     lambda: self._client.usergroups_users_list(usergroup=group),
                     "usergroups.users.list",
+                    clock=self._clock,
                 )
                 users = response.get("users") or []
                 self._members[group] = frozenset(str(u) for u in users)
@@ -67,5 +69,5 @@ class StaffDirectory:
                     error_code(error) or "no answer",
                 )
                 self._members.setdefault(group, frozenset())
-            self._fetched[group] = self._now()
+            self._fetched[group] = self._clock.now()
             return self._members[group]

@@ -14,8 +14,10 @@ import asyncio
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.adapters.limits import MAX_IMAGE_BYTES
 from bot.adapters.slack.pacing import paced
 from bot.core.content import Image
+from bot.core.media import read_image
 from bot.core.refs import MessageRef
 
 
@@ -26,7 +28,10 @@ async def upload_to_thread(
     for title, image in images:
         if image.path is None:
             continue
-        data = await asyncio.to_thread(image.path.read_bytes)
+        # Checked again right before reading: the file may have changed since validate.
+        data = await asyncio.to_thread(read_image, image, MAX_IMAGE_BYTES["slack"])
+        if data is None:
+            continue  # left out of this post, logged once
         uploads.append(
             {"file": data, "filename": image.path.name, "title": title or image.path.name}
         )

@@ -93,7 +93,7 @@ def write_config(
 # Quick pacing for tests; production keeps the defaults in EditPolicy and 30 s.
 RATE_LIMIT_WAIT = 1.0
 FAST_EDITS = EditPolicy(
-    old_message_interval=0.3, backoff_initial=0.2, backoff_max=1.0, wait_limit=5.0
+    min_interval=0.2, old_message_interval=0.3, backoff_initial=0.2, backoff_max=1.0, wait_limit=5.0
 )
 
 
@@ -108,8 +108,9 @@ async def running_app(
     options.setdefault("guild_ready_timeout", 0.05)  # discord.py waits this after GUILD_CREATE
     # discord.py sleeps through a 429 up to this long itself; longer ones are ours.
     options.setdefault("rate_limit_wait", RATE_LIMIT_WAIT)
+    clock = options.setdefault("clock", SystemClock())
     adapter = DiscordAdapter(settings, **options)
-    app = App(config, open_store(config.database_url), [adapter], SystemClock())
+    app = App(config, open_store(config.database_url), [adapter], clock)
     await asyncio.wait_for(app.start(), 20)
     try:
         yield app, adapter

@@ -226,7 +226,8 @@ def media_urls(components: list[Json]) -> list[str]:
 
 def validate_message(body: Json, attachment_names: set[str]) -> None:
     """Components V2 rules (components/reference): no content or embeds with the flag,
-    component ids unique 32-bit integers, at most 40 components, 4000 characters of text, custom_id <= 100, label <= 80,
+    component ids unique 32-bit integers, at most 40 components, 4000 characters of
+    text, custom_id <= 100, label <= 80,
     Section = 1-3 texts + thumbnail or button, Media Gallery = 1-10 items, every
     attachment:// reference names an attachment of the message."""
     components = body.get("components") or []

@@ -79,7 +79,7 @@ class FakeDiscord(FakeRest):
     def __init__(
         self,
         *,
-        token: str = "fake-discord-token",
+        token: str = "ZmFrZS1kaXNjb3Jk.ZmFrZQ.ZmFrZS1kaXNjb3JkLXRva2Vu",  # shaped like a real one
         message_age: float = 0.0,
         response_window: float = RESPONSE_WINDOW,
         nonce_window: float = NONCE_WINDOW,

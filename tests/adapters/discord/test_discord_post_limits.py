@@ -4,11 +4,14 @@ of text, 25 MiB per request), and a post Discord refuses anyway is not retried a
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.adapters.discord.adapter import CHANNEL_COOL_DOWN
 from bot.adapters.discord.render import MAX_POST_UPLOAD
+from bot.clock import FakeClock
 from bot.core.content import Button, Image, PollMessage, ProductCard, PromptMessage, TallyBar
 from bot.core.refs import ChannelRef
 from bot.errors import PlatformError
@@ -90,6 +93,7 @@ async def test_photos_beyond_24_mb_are_left_out_of_a_post(
     for n in range(1, 10):  # nine 4.5 MB photos: 40 MB, Discord takes 25 MiB a request
         photo = tmp_path / f"photo{n}.png"
         with photo.open("wb") as file:
+            file.write(b"\x89PNG\r\n\x1a\n")  # a PNG by its bytes, or it is never uploaded
             file.truncate(4_500_000)
         photos.append(photo)
     config = write_config(tmp_path, fake)
@@ -122,9 +126,11 @@ async def test_a_refused_post_is_not_retried_at_once(fake: FakeDiscord, tmp_path
     fake.max_request_bytes = 1024 * 1024  # as if Discord's request limit were 1 MiB
     photo = tmp_path / "big.png"
     with photo.open("wb") as file:
+        file.write(b"\x89PNG\r\n\x1a\n")
         file.truncate(2 * 1024 * 1024)
     config = write_config(tmp_path, fake)
-    async with running_app(config) as (_, adapter):
+    clock = FakeClock(datetime.now(UTC))
+    async with running_app(config, clock=clock) as (_, adapter):
         general = ChannelRef("discord", str(GENERAL))
         prompt = PromptMessage(
             prompt_id="daily", text="Show us your bike!", image=Image(path=photo)
@@ -139,3 +145,12 @@ async def test_a_refused_post_is_not_retried_at_once(fake: FakeDiscord, tmp_path
         other = PromptMessage(prompt_id="weekly", text="What's next on your wishlist?")
         await adapter.send(general, other)
         assert fake.posts()[-1].status == 200
+        # The cool-down runs on the app's clock: once it is over, Discord is asked again.
+        await clock.advance(timedelta(seconds=CHANNEL_COOL_DOWN - 1))
+        with pytest.raises(PlatformError):
+            await adapter.send(general, prompt)
+        assert len(fake.posts()) == before + 2
+        await clock.advance(timedelta(seconds=1))
+        with pytest.raises(PlatformError):
+            await adapter.send(general, prompt)
+        assert [call.status for call in fake.posts()[before:]] == [413, 200, 413]

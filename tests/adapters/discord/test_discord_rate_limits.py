@@ -4,12 +4,14 @@ the 3 s acknowledgement window."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.adapters.limits import DISCORD
+from bot.clock import FakeClock
 from bot.core.events import Event
 from tests.adapters.discord.discord_harness import (
     AERO,
@@ -27,19 +29,23 @@ from tests.adapters.discord.fake_discord import FakeDiscord
 async def test_429_retry_after_is_honoured_and_the_final_tally_lands(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:
+    clock = FakeClock(datetime.now(UTC))
     config = write_config(tmp_path, fake)
-    async with running_app(config) as (app, _):
+    async with running_app(config, clock=clock) as (app, _):
         message_id = poll_message(fake)
-        fake.fail_next_edits(("429", 0.6))
+        # Short enough for discord.py to wait it out itself (it sleeps in real time).
+        fake.fail_next_edits(("429", 0.3))
         for n, action in enumerate([AERO, URBAN, AERO, TRAIL, AERO], start=1):
             click = await fake.click(message_id, action, fake.customer(n))
             await click.answered()
+        await fake.wait_until(lambda: any(call.status == 200 for call in fake.edits(message_id)))
+        await clock.advance(timedelta(seconds=DISCORD.edit_interval))  # the next tally edit
         await fake.wait_until(lambda: "**3** votes · 60%" in shown_after_edits(fake, message_id))
         edits = fake.edits(message_id)
         limited = next(i for i, call in enumerate(edits) if call.status == 429)
         retry = edits[limited + 1]
-        print(f"\nretried {retry.at - edits[limited].at:.3f}s after a 429 with retry_after 0.6")
-        assert retry.at - edits[limited].at >= 0.6 - 0.01  # never before Retry-After
+        print(f"\nretried {retry.at - edits[limited].at:.3f}s after a 429 with retry_after 0.3")
+        assert retry.at - edits[limited].at >= 0.3 - 0.01  # never before Retry-After
         assert retry.status == 200
         assert sum(call.status == 429 for call in edits) == 1
         assert (await app.store.tally("helmets")).counts == {"aero": 3, "urban": 1, "trail": 1}
@@ -49,47 +55,52 @@ async def test_old_messages_are_edited_sparingly_and_30046_backs_off(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Messages posted two hours ago (as after a restart): the hidden edit budget applies.
+    clock = FakeClock(datetime.now(UTC))
     async with FakeDiscord(message_age=7200) as fake:
         config = write_config(tmp_path, fake)
-        async with running_app(config) as (app, adapter):
+        async with running_app(config, clock=clock) as (app, adapter):
+            policy = adapter.edits.policy
             message_id = poll_message(fake)
             # A 30046 asking for longer than discord.py may wait itself (RATE_LIMIT_WAIT):
-            # discord.py raises RateLimited and the edit queue backs off.
-            fake.fail_next_edits(("30046", RATE_LIMIT_WAIT + 0.5))
+            # discord.py raises RateLimited and the edit queue backs off, on the app clock.
+            retry_after = timedelta(seconds=RATE_LIMIT_WAIT + 0.5)
+            fake.fail_next_edits(("30046", retry_after.total_seconds()))
             for n in range(12):
                 click = await fake.click(message_id, AERO, fake.customer(n))
                 await click.answered()
-                await asyncio.sleep(0.05)
-            await app.live.flush()
-            await fake.wait_until(lambda: "**12** votes" in shown_after_edits(fake, message_id))
-            edits = fake.edits(message_id)
-            assert [call.status for call in edits].count(429) == 1
-            assert len(edits) <= 5  # 12 votes, well spaced edits
-            policy = adapter.edits.policy
-            refused = next(i for i, call in enumerate(edits) if call.status == 429)
-            waited = edits[refused + 1].at - edits[refused].at
-            print(f"\n30046 with retry_after {RATE_LIMIT_WAIT + 0.5}: retried after {waited:.2f}s")
-            assert waited >= RATE_LIMIT_WAIT + 0.5 - 0.01
-            assert waited >= policy.backoff_initial
+            await fake.wait_until(lambda: len(fake.edits(message_id)) == 1)
+            assert fake.edits(message_id)[0].status == 429
+            await clock.advance(retry_after - timedelta(milliseconds=100))
+            await asyncio.sleep(0.1)  # a retry before Retry-After would show up now
+            assert len(fake.edits(message_id)) == 1
+            await clock.advance(timedelta(milliseconds=100))
+            await fake.wait_until(lambda: len(fake.edits(message_id)) == 2)
+            assert fake.edits(message_id)[1].status == 200
             # The edit queue did the waiting (its slot stayed free), not discord.py.
             postponed = [r for r in caplog.records if r.name == "bot.adapters.discord.edits"]
             assert any("postponed" in r.getMessage() for r in postponed)
             assert "Retrying in" not in caplog.text
+            await clock.advance(timedelta(seconds=DISCORD.edit_interval))
+            await app.live.flush()
+            await fake.wait_until(lambda: "**12** votes" in shown_after_edits(fake, message_id))
+            edits = fake.edits(message_id)
+            assert [call.status for call in edits].count(429) == 1
+            assert len(edits) <= 3  # 12 votes, well spaced edits
 
-            # Edits arriving faster than the budget allows are spaced out and coalesced:
-            # the newest content is the one that lands.
+            # Edits arriving faster than the budget allows are held for it and coalesced:
+            # the newest content is the one that lands, once the clock allows.
             ref = (await app.store.poll_messages("helmets"))[0]
             before = len(fake.edits(message_id))
             content = await app.polls.content("helmets")
             await asyncio.gather(*(adapter.edit(ref, content) for _ in range(5)))
+            await asyncio.sleep(0.1)
+            assert len(fake.edits(message_id)) == before
+            await clock.advance(timedelta(seconds=policy.old_message_interval))
             await fake.wait_until(lambda: not adapter.edits.undelivered())
-            await fake.wait_until(lambda: len(fake.edits(message_id)) > before)
-            await asyncio.sleep(policy.old_message_interval)
-            edits = fake.edits(message_id)
-            assert len(edits) - before <= 2
-            gaps = [b.at - a.at for a, b in itertools.pairwise(edits)]
-            assert all(gap >= policy.old_message_interval - 0.01 for gap in gaps[refused + 1 :])
-            print(f"\nold message: 12 votes + 5 edits -> {len(edits)} PATCHes, gaps {gaps}")
+            await fake.wait_until(lambda: len(fake.edits(message_id)) == before + 1)
+            await asyncio.sleep(0.1)
+            assert len(fake.edits(message_id)) == before + 1
+            print(f"\nold message: 12 votes + 5 edits -> {len(fake.edits(message_id))} PATCHes")
         assert fake.unknown == []
 
 

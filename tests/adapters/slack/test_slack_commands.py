@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from slack_bolt.response import BoltResponse
 
 from bot import messages
+from bot.clock import FakeClock
 from bot.core.actions import encode_vote
 from bot.storage.base import PollState
 from tests.adapters.slack.harness import CHANNEL, SlackRun, slack_app
@@ -51,6 +53,13 @@ async def test_staff_users_and_group_members_may_use_the_command(tmp_path: Path)
         await reply_of(run, "UGROUPIE", "list")
         # Group membership is looked up once and cached.
         assert len(fake.calls_to("usergroups.users.list")) == 1
+        # A member removed from the group loses access once the cache expires (app clock).
+        fake.usergroups["S0STAFF"] = []
+        assert isinstance(run.clock, FakeClock)
+        await run.clock.advance(timedelta(seconds=61))
+        gone = await reply_of(run, "UGROUPIE", "list")
+        assert gone == "Sorry, only the shop's staff can list polls."
+        assert len(fake.calls_to("usergroups.users.list")) == 2
 
         refused = await reply_of(run, "UEVE", "close helmets")
         assert refused == "Sorry, only the shop's staff can close polls."
@@ -90,7 +99,9 @@ async def test_close_removes_buttons_then_posts_results(tmp_path: Path) -> None:
         assert results["channel"] == CHANNEL
         assert results["blocks"][0]["text"]["text"] == ("🏁 Results: Which helmet should we stock?")
         assert "AeroLite MIPS" in results["blocks"][1]["text"]["text"]
-        assert "*AeroLite MIPS*  2 (67%) 🏆" in results["blocks"][2]["text"]["text"]
+        # 3 customers, fewer than min_votes: it leads but is no winner, so no trophy.
+        rows = results["blocks"][2]["text"]["text"]
+        assert "*AeroLite MIPS*  2 (67%)" in rows and "🏆" not in rows
         # The results chart is a local PNG: uploaded into the results post's thread.
         chart = fake.calls_to("files.completeUploadExternal")[-1].args
         assert chart["thread_ts"] == posts[-1].answer["ts"]
@@ -113,6 +124,11 @@ async def test_slow_close_is_acknowledged_in_time_and_answered_later(tmp_path: P
         fake.rate_limit("chat.update", retry_after=3)
         response = await run.command("UMERCHANT", "close helmets")
         assert ack_text(response) == "⏳ Working on it…"
+        # The edit waits out Retry-After on the app's clock: nothing happens until it moves.
+        await fake.wait_for(lambda: any(c.status == 429 for c in fake.calls))
+        assert command_replies(run, "UMERCHANT") == []
+        assert isinstance(run.clock, FakeClock)
+        await run.clock.advance(timedelta(seconds=3))
         await fake.wait_for(lambda: len(command_replies(run, "UMERCHANT")) == 1, 10)
         [body] = command_replies(run, "UMERCHANT")
         assert body["response_type"] == "ephemeral"

@@ -4,6 +4,7 @@ no longer work."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -72,7 +73,19 @@ async def test_final_edit_at_close_survives_a_transient_failure(
         await run.click("UBOB", URBAN)
         await run.app.settle()
         fake.fail("chat.update", error, status=status)  # the close's final edit, once
-        await run.dispatch(command_body(fake, "UMERCHANT", "close helmets"), FORM)
+        close = asyncio.ensure_future(
+            run.dispatch(command_body(fake, "UMERCHANT", "close helmets"), FORM)
+        )
+        await fake.wait_for(lambda: any(c.status != 200 for c in fake.calls), 15)
+        await asyncio.sleep(0.1)  # an immediate retry would show up now
+        edits = len(fake.calls_to("chat.update"))
+        # The back-off (1 s, plus up to 25 % jitter) runs on the app's clock.
+        assert isinstance(run.clock, FakeClock)
+        await run.clock.advance(timedelta(seconds=0.9))
+        await asyncio.sleep(0.1)
+        assert len(fake.calls_to("chat.update")) == edits  # backed off, no immediate retry
+        await run.clock.advance(timedelta(seconds=0.4))
+        await close
         await fake.wait_for(lambda: len(fake.calls_to("chat.postMessage")) == 2, 15)  # results
 
         final = fake.messages[(CHANNEL, run.poll_ts())]["blocks"]
@@ -81,8 +94,7 @@ async def test_final_edit_at_close_survives_a_transient_failure(
         assert "1 vote · 50%" in final[3]["text"]["text"]
         failed = [c for c in fake.calls if c.method == "chat.update" and c.status != 200]
         assert len(failed) == 1
-        retried = fake.calls_to("chat.update")[-1]
-        assert retried.at - failed[0].at >= 1.0  # backed off, never an immediate retry
+        assert len(fake.calls_to("chat.update")) == edits + 1
 
 
 async def test_edit_of_a_deleted_message_gives_up_quietly(tmp_path: Path) -> None:

@@ -1,0 +1,45 @@
+// Keeps a poll page live: the bars and counts follow the bot's Server-Sent Events.
+"use strict";
+(function () {
+  const root = document.getElementById("poll");
+  if (!root) return;
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+  if (!window.EventSource) return;
+  const live = document.getElementById("live");
+  let state = root.dataset.state;
+
+  function showTally(data) {
+    document.getElementById("total").textContent = data.total_votes;
+    document.getElementById("voters").textContent = data.voters;
+    const top = Math.max.apply(null, data.options.map(function (o) { return o.votes; }));
+    data.options.forEach(function (o) {
+      const row = document.querySelector('#bars li[data-option="' + CSS.escape(o.id) + '"]');
+      if (!row) return;
+      const pct = Math.round(o.share * 100);
+      row.querySelector(".votes").textContent = o.votes;
+      row.querySelector(".share").textContent = pct + "%";
+      row.querySelector(".fill").setAttribute("width", (o.share * 100).toFixed(2));
+      row.querySelector(".bar").setAttribute("aria-label", o.label + ": " + pct + "% of votes");
+      row.classList.toggle("lead", o.votes > 0 && o.votes === top);
+    });
+    const best = document.querySelector("#p-best strong");
+    if (best) best.textContent = Math.round(data.p_leader_best * 100) + "%";
+  }
+
+  const source = new EventSource(root.dataset.events);
+  source.addEventListener("open", function () { live.hidden = false; });
+  source.addEventListener("error", function () { live.hidden = true; });
+  source.addEventListener("tally", function (event) { showTally(JSON.parse(event.data)); });
+  source.addEventListener("state", function (event) {
+    const data = JSON.parse(event.data);
+    if (data.state !== state) {
+      // Opened or closed elsewhere: the verdict and buttons change, so show the new page.
+      source.close();
+      window.location.reload();
+    }
+  });
+})();

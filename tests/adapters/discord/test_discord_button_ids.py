@@ -1,0 +1,42 @@
+"""Button ids are matched exactly: an id that is not one this bot makes never counts as a
+vote, and any click on it gets a polite private answer instead of "interaction failed"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.adapters.discord.discord_harness import poll_message, running_app, write_config
+from tests.adapters.discord.fake_discord import FakeDiscord
+
+UNKNOWN = "Sorry, this button doesn't belong to a poll I know"
+
+
+async def test_ids_that_are_not_exactly_ours_get_a_polite_reply_and_count_nothing(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, fake)
+    async with running_app(config) as (app, _):
+        message_id = poll_message(fake)
+        odd_ids = [
+            "v1:vote:helmets:urban\n",  # a trailing newline: `$` would have matched
+            "v1:vote:helmets:urban\n\n",
+            "other-bot:vote:42",  # not our prefix: discord.py matches no item
+            "V1:vote:helmets:urban",
+            "\nv1:vote:helmets:urban",
+        ]
+        section = [
+            {
+                "type": 9,
+                "components": [{"type": 10, "content": f"card {n}"}],
+                "accessory": {"type": 2, "style": 1, "label": "Vote", "custom_id": custom_id},
+            }
+            for n, custom_id in enumerate(odd_ids)
+        ]
+        odd = fake.seed_message(fake.channel_id, [{"type": 17, "components": section}])
+        for n, custom_id in enumerate(odd_ids):
+            click = await fake.click(odd, custom_id, fake.customer(n))
+            await click.answered()
+            assert click.ephemeral, custom_id
+            assert click.reply.startswith(UNKNOWN), (custom_id, click.reply)
+        assert (await app.store.tally("helmets")).counts == {}
+        assert fake.edits(message_id) == [] and fake.edits(odd) == []
