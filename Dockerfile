@@ -12,6 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     ENGAGEBOT_DATABASE_URL=sqlite:////data/engagebot.db
 
+# Chart fonts: CJK (Droid Sans Fallback) and emoji as outlines (Symbola), about 3 MB.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-droid-fallback fonts-symbola \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --create-home --uid 10001 engagebot \
     && mkdir -p /data /config \
     && chown engagebot:engagebot /data

@@ -19,7 +19,7 @@ VENV_OK := $(VENV)/.made-by-python
 RUN_DEPS := $(VENV)/.installed-run
 DEV_DEPS := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench reset clean FORCE
+.PHONY: run test lint bench reset clean i18n FORCE
 
 run: $(RUN_DEPS)
 	@if [ -e $(DATA) ]; then echo "(continuing the demo saved in $(DATA); 'make reset' starts it over)"; fi
@@ -32,6 +32,16 @@ lint: $(DEV_DEPS)
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/mypy
 
+# Translations: collect the marked texts (bot/messages.py, the dashboard's templates) into
+# bot/locale/engagebot.pot, merge them into every language's .po, compile the .mo files.
+# Translate what the merge left empty or fuzzy, then run it again; commit all three.
+# A new language: $(BIN)/pybabel init -i bot/locale/engagebot.pot -d bot/locale -D engagebot -l de
+i18n: $(RUN_DEPS)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k P_:1,2 -k C_:1c,2 --no-location \
+		--project engagebot --version 0.1.0 --copyright-holder engagebot -o bot/locale/engagebot.pot .
+	$(BIN)/pybabel update -i bot/locale/engagebot.pot -d bot/locale -D engagebot --width 100 --ignore-obsolete
+	$(BIN)/pybabel compile -d bot/locale -D engagebot --statistics
+
 bench: $(RUN_DEPS)
 	$(BIN)/python bench/vote_path.py
 
@@ -43,11 +53,12 @@ endif
 
 $(VENV_OK):
 	@test -n "$(WANTED)" || { echo "$(PYTHON) not found: install Python >= 3.11, or run e.g. make PYTHON=python3.12"; exit 1; }
-	@if [ -e $(VENV) ]; then \
+	@if [ -e $(VENV) ] && [ "$(HAVE)" != "$(WANTED)" ]; then \
 	  echo "$(VENV) $(if $(HAVE),was made by Python $(HAVE),has lost its Python); rebuilding it with Python $(WANTED)"; \
 	  rm -rf $(VENV); fi
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# A .venv of the right Python (e.g. made before this marker existed) is kept.
+	@if [ ! -x $(BIN)/python ]; then \
+	  $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; fi
 	@touch $@
 
 # Running needs only the runtime dependencies; the test tools come with `make test`.

@@ -1,7 +1,11 @@
-"""Vote-path benchmark for the SQLite store: throughput and latency of cast(), group commit
-against one commit per vote, and tally time as a poll grows. Prints figures, asserts nothing.
+"""Vote-path benchmark: throughput and latency of cast(), group commit against one commit
+per vote, and tally time as a poll grows. Prints figures, asserts nothing.
 
     python bench/vote_path.py [--quick] [--seconds S] [--concurrency N]
+                              [--database postgresql://user@host:5432/db [--processes 1,2,4]]
+
+With --database, the same concurrent runs go to PostgreSQL too (beside SQLite), with N bot
+processes sharing the database. Each run uses its own poll and deletes it afterwards.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.core.refs import UserRef
 from bot.storage.base import Ballot, BallotRequest, Decide
 from bot.storage.codec import to_micros
-from bot.storage.sqlite import SqliteStore, Synchronous
+from bot.storage.postgres import PostgresStore
+from bot.storage.sqlite.store import SqliteStore, Synchronous
+from bot.storage.urls import postgres_url
 
 OPTIONS = ("linen-tote", "canvas-tote", "jute-tote")
 POLL = "bench-poll"
@@ -53,13 +59,14 @@ class VoteRun:
 class Ids:
     """Snowflake-like ids: voters random (as in a real server), deliveries increasing."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 7, scope: str = "") -> None:
         self.delivery = 1_300_000_000_000_000_000
-        self.rng = random.Random(7)
+        self.rng = random.Random(seed)
+        self.scope = scope  # delivery ids are unique per database: one scope per run
 
     def next_delivery(self) -> str:
         self.delivery += self.rng.randrange(1, 4096)
-        return f"discord:{self.delivery}"
+        return f"discord:{self.scope}{self.delivery}"
 
     def voter(self) -> UserRef:
         return UserRef("discord", str(self.rng.getrandbits(60)), "bench")
@@ -83,22 +90,37 @@ class Load:
 
 
 async def run_votes(
-    folder: Path, label: str, load: Load, seconds: float, max_batch: int, sync: Synchronous
+    folder: Path | str,
+    label: str,
+    load: Load,
+    seconds: float,
+    max_batch: int,
+    sync: Synchronous,
+    poll: str = POLL,
+    owner: bool = True,
+    seed: int = 7,
 ) -> VoteRun:
-    path = folder / f"run-{len(list(folder.iterdir()))}.db"
-    store = SqliteStore(path, max_batch=max_batch, synchronous=sync)
+    """folder: a SQLite scratch folder, or a PostgreSQL URL. owner: this process opens the
+    poll (the others of a multi-process run only vote in it)."""
+    store: SqliteStore | PostgresStore
+    if isinstance(folder, str):
+        store = PostgresStore(postgres_url(folder), max_batch=max_batch)
+    else:
+        path = folder / f"run-{len(list(folder.iterdir()))}.db"
+        store = SqliteStore(path, max_batch=max_batch, synchronous=sync)
     await store.open()
     now = datetime.now(UTC)
-    await store.ensure_polls([POLL])
-    await store.open_poll(POLL, now, None, "bench")
-    ids = Ids()
+    if owner:
+        await store.ensure_polls([poll])
+        await store.open_poll(poll, now, None, "bench")
+    ids = Ids(seed, f"{poll}:{seed}:" if isinstance(folder, str) else "")
     deciders = [choose(option) for option in OPTIONS]
     latencies: list[float] = []
     before = store.writer_stats.commits
     clock = time.perf_counter
 
     def new_request() -> BallotRequest:
-        return BallotRequest(POLL, ids.voter(), ids.next_delivery(), now, random.choice(deciders))
+        return BallotRequest(poll, ids.voter(), ids.next_delivery(), now, random.choice(deciders))
 
     async def cast(request: BallotRequest, since: float) -> None:
         await store.cast(request)
@@ -129,10 +151,59 @@ async def run_votes(
         await asyncio.gather(*(voter(deadline) for _ in range(load.voters)))
     elapsed = clock() - started
     batches = store.writer_stats.commits - before
-    tally = await store.tally(POLL)
+    tally = await store.tally(poll)
     await store.close()
-    assert tally.total_votes == len(latencies), "lost or invented votes"
+    if owner:
+        assert tally.total_votes == len(latencies), "lost or invented votes"
     return VoteRun(label, len(latencies), elapsed, latencies, batches)
+
+
+def _process_votes(url: str, poll: str, voters: int, seconds: float, seed: int) -> VoteRun:
+    """One bot process of a multi-process run (in a child process)."""
+    random.seed(seed)
+    run = run_votes(url, "", Load(voters=voters), seconds, 256, "FULL", poll, False, seed)
+    return asyncio.run(run)
+
+
+async def bench_postgres(url: str, concurrency: int, seconds: float, processes: list[int]) -> None:
+    """Closed-loop runs on PostgreSQL: one process, then N processes sharing the voters."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import asyncpg  # the bench's own setup and clean-up
+
+    target = postgres_url(url)
+    rows = []
+    for count in processes:
+        poll = f"bench-{random.getrandbits(40):x}"
+        label = f"{concurrency} concurrent, {count} process{'es' if count > 1 else ''}"
+        owner = PostgresStore(target)
+        await owner.open()
+        await owner.ensure_polls([poll])
+        await owner.open_poll(poll, datetime.now(UTC), None, "bench")
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(count) as pool:
+            share = [concurrency // count + (i < concurrency % count) for i in range(count)]
+            parts = await asyncio.gather(
+                *(
+                    loop.run_in_executor(pool, _process_votes, url, poll, n, seconds, i)
+                    for i, n in enumerate(share)
+                )
+            )
+        tally = await owner.tally(poll)
+        await owner.close()
+        votes = sum(p.votes for p in parts)
+        assert tally.total_votes == votes, f"lost or invented votes: {tally.total_votes} != {votes}"
+        elapsed = max(p.seconds for p in parts)
+        latencies = [x for p in parts for x in p.latencies]
+        rows.append(VoteRun(label, votes, elapsed, latencies, sum(p.batches for p in parts)))
+        conn = await asyncpg.connect(target.dsn)
+        try:
+            for table in ("ballots", "deliveries", "option_counts", "voter_counts", "polls"):
+                await conn.execute(f"DELETE FROM {table} WHERE poll_id = $1", poll)
+        finally:
+            await conn.close()
+    for row in rows:
+        print(row.row(), flush=True)
 
 
 def bulk_ballots(path: Path, poll_id: str, count: int) -> None:
@@ -205,6 +276,8 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--max-batch", type=int, default=256, help="group-commit batch cap")
     parser.add_argument("--sync", choices=["FULL", "NORMAL"], default="FULL")
+    parser.add_argument("--database", help="also run on this PostgreSQL database (it must exist)")
+    parser.add_argument("--processes", default="1,2,4", help="bot processes for PostgreSQL runs")
     args = parser.parse_args()
     seconds = args.seconds or (1.5 if args.quick else 5.0)
     sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
@@ -235,6 +308,11 @@ async def main() -> None:
         for label, load, max_batch, mode in runs:
             result = await run_votes(folder, label, load, seconds, max_batch, mode)
             print(result.row(), flush=True)
+        if args.database:
+            print(f"\nPostgreSQL postgresql://{postgres_url(args.database).where}")
+            print(f"{header}{'commits':>8} {'/commit':>7}")
+            counts = [int(n) for n in args.processes.split(",")]
+            await bench_postgres(args.database, args.concurrency, seconds, counts)
 
         print(f"\n{'ballots':>10} {'tally() ms':>12} {'recount() ms':>14} {'setup s':>10}")
         for row in await bench_tally(folder, sizes):

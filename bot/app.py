@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from datetime import datetime, timedelta
 
-from bot import messages
+from bot import i18n, messages
 from bot.clock import Clock, SystemClock
 from bot.commands import run_command
 from bot.config import LoadedConfig
@@ -16,6 +16,7 @@ from bot.core.adapter import Adapter
 from bot.core.content import Content
 from bot.core.events import ActionInvoked, AdapterReady, CommandInvoked, Event, MessageReceived
 from bot.core.refs import ChannelRef
+from bot.errors import StorageError
 from bot.fault_log import FaultLog
 from bot.metrics import Metrics
 from bot.polls.live import LiveTally
@@ -24,7 +25,7 @@ from bot.prompts.service import PromptService
 from bot.publisher import Publisher
 from bot.reconcile import Reconciler
 from bot.storage.base import Store
-from bot.storage.writer import WriterStats
+from bot.storage.sqlite.writer import WriterStats
 from bot.summary import describe_ready
 
 log = logging.getLogger(__name__)
@@ -91,11 +92,28 @@ class App:
         self._in_flight = 0  # events being handled, so shutdown can wait for them
         self._idle = asyncio.Event()
         self._idle.set()
+        self._previous_locale = i18n.DEFAULT_LOCALE
         self.faults = FaultLog(log, self.clock)  # a storage fault: one traceback, then counts
 
     # -- lifecycle ----------------------------------------------------------------------
 
+    def speaking(self) -> AbstractContextManager[None]:
+        """The store's locale (store.locale) for everything done inside; tasks started
+        inside keep it."""
+        return i18n.use(self.config.settings.store.locale)
+
+    def _reader_locale(self, event: Event) -> str | None:
+        """A customer's own language for private replies, when the store lists it."""
+        wanted = getattr(event, "locale", None)
+        store = self.config.settings.store
+        return i18n.pick(wanted, list(store.locales), store.locale)
+
     async def start(self) -> None:
+        self._previous_locale = i18n.set_process_default(self.config.settings.store.locale)
+        with self.speaking():
+            await self._start()
+
+    async def _start(self) -> None:
         stats = getattr(self.store, "writer_stats", None)
         if isinstance(stats, WriterStats):
             stats.on_commit = self.metrics.observe_batch
@@ -116,6 +134,10 @@ class App:
 
     async def run(self) -> None:
         """Keep polls on schedule until stop() is called."""
+        with self.speaking():
+            await self._run()
+
+    async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
                 await self.reconcile()
@@ -156,10 +178,12 @@ class App:
         if config.database_url != self.config.database_url:
             log.warning("a new database takes effect after a restart")
         self.config = self.polls.config = self.prompts.config = config
-        moved = await self.polls.sync_config()
-        await self.prompts.sync_config()
-        await self.reconcile()
-        await self.show_close_times(moved)
+        i18n.set_process_default(config.settings.store.locale)  # a new store.locale
+        with self.speaking():
+            moved = await self.polls.sync_config()
+            await self.prompts.sync_config()
+            await self.reconcile()
+            await self.show_close_times(moved)
         self._wake.set()  # the loop recomputes when to wake
 
     def stop(self) -> None:
@@ -171,13 +195,15 @@ class App:
         edits they caused, stop adapters, then close the store (draining writes)."""
         with suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), SHUTDOWN_GRACE.total_seconds())
-        await self.live.flush()
+        with self.speaking():
+            await self.live.flush()
         for adapter in self.adapters.values():
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter %s did not stop cleanly", adapter.name)
         await self.store.close()
+        i18n.set_process_default(self._previous_locale)
         self.metrics.unwatch_logs()
         await self.faults.close()
 
@@ -201,7 +227,8 @@ class App:
         self._in_flight += 1
         self._idle.clear()
         try:
-            await self._dispatch(event)
+            with self.speaking(), i18n.reader(self._reader_locale(event)):
+                await self._dispatch(event)
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
@@ -227,7 +254,10 @@ class App:
             self.faults.failed(kind, f"could not handle {kind}", error, what)
             responder = getattr(event, "responder", None)
             if responder is not None:
-                await responder.reply_private(messages.INTERNAL_ERROR)
+                lost = isinstance(event, ActionInvoked) and isinstance(error, StorageError)
+                await responder.reply_private(
+                    (messages.VOTE_NOT_RECORDED if lost else messages.INTERNAL_ERROR).format()
+                )
 
     async def _on_action(self, event: ActionInvoked) -> None:
         received = self.clock.now()
@@ -242,7 +272,8 @@ class App:
             self.changes.beat()
         if reply.tally_changed and reply.poll_id:
             try:
-                await self._refresh_tally(reply.poll_id)
+                with i18n.public():  # the tally everyone sees
+                    await self._refresh_tally(reply.poll_id)
             except Exception:
                 # The vote counted and the customer was told so: never follow that with
                 # "nothing was changed". The next vote or the close refreshes the tally.
@@ -271,7 +302,8 @@ class App:
 
     async def _after_command(self) -> None:
         try:
-            await self.reconcile()
+            with i18n.public():  # results and run-offs are posted for everyone
+                await self.reconcile()
         except Exception:
             # The command itself took effect; the loop retries posting shortly.
             log.exception("could not post after a staff command; retrying shortly")

@@ -29,7 +29,7 @@ async def run_command(
     zone = service.config.zone
     if name == "polls":
         if not service.polls:
-            return messages.NO_POLLS
+            return messages.NO_POLLS.format()
         lines = [poll_line(await service.results(p.id), zone) for p in service.polls]
         return "\n".join(lines)
     if len(command.args) != 1:

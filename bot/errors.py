@@ -41,6 +41,11 @@ class UnsupportedDatabase(StorageError):
     """The database URL names an engine this build does not support."""
 
 
+class DatabaseUnreachable(StorageError):
+    """The database server could not be reached or refused us at start (exit code 2).
+    The message names host and port, never the password."""
+
+
 class PollError(EngageBotError):
     """A poll operation was refused; the message is safe to show to the user."""
 

@@ -145,7 +145,7 @@ class Reconciler:
         folder = chart.charts_folder(self.config.database_url, self.config.root)
         try:
             path = await asyncio.to_thread(
-                chart.results_chart, outcome, folder / f"{outcome.id}.png"
+                chart.results_chart_in_child, outcome, folder / f"{outcome.id}.png"
             )
         except Exception:
             log.exception("could not draw the results chart of %s", outcome.id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot import i18n
+
 
 def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     """A merchant's wall-clock time in the store's zone as a UTC instant.
@@ -16,6 +18,5 @@ def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
 
 
 def human(moment: datetime, zone: ZoneInfo) -> str:
-    """e.g. 'Sun 8 Mar 18:00 CET'."""
-    local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %H:%M %Z}"
+    """e.g. 'Sun 8 Mar 18:00 CET', 'dim. 8 mars à 18:00 CET' in the active locale."""
+    return i18n.when(moment, zone)

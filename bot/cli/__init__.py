@@ -49,9 +49,17 @@ def main(ctx: click.Context, verbose: int, quiet: bool, log_format: LogFormat) -
 
 
 # Imported for their side effect of adding commands to `main`.
-from bot.cli import config_cmds, poll_cmds, prompt_cmds, report_cmds  # noqa: E402
+from bot.cli import config_cmds, db_cmds, poll_cmds, prompt_cmds, report_cmds  # noqa: E402
 
-__all__ = ["config_cmds", "main", "poll_cmds", "prompt_cmds", "report_cmds", "setup_cmds"]
+__all__ = [
+    "config_cmds",
+    "db_cmds",
+    "main",
+    "poll_cmds",
+    "prompt_cmds",
+    "report_cmds",
+    "setup_cmds",
+]
 
 # Setup helpers (discord invite-url, slack manifest).
 from bot.cli import setup_cmds  # noqa: E402

@@ -17,7 +17,7 @@ import click
 
 from bot.clock import SystemClock
 from bot.config import LoadedConfig, default_config_path, load_config
-from bot.errors import ConfigError, EngageBotError
+from bot.errors import ConfigError, DatabaseUnreachable, EngageBotError
 from bot.polls.service import PollService
 from bot.storage import open_store
 from bot.storage.base import Store
@@ -72,7 +72,8 @@ def fail(error: EngageBotError) -> NoReturn:
         click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
         sys.exit(2)
     click.echo(f"error: {error}", err=True)
-    sys.exit(1)
+    # An unreachable database is a setup problem, like a bad config: exit 2.
+    sys.exit(2 if isinstance(error, DatabaseUnreachable) else 1)
 
 
 def run_async(work: Callable[[], Awaitable[T]]) -> T:

@@ -121,10 +121,10 @@ def report(
 
 
 def _draw(outcome: Report, store_name: str, path: Path) -> None:
-    from bot.polls.chart import DaySeries, report_chart
+    from bot.polls.chart import DaySeries, report_chart, report_title
 
     series = [DaySeries(d.day, d.votes, d.participants, d.replies) for d in outcome.days]
-    title = f"{store_name}: engagement {outcome.since:%d %b} – {outcome.until:%d %b %Y}"
+    title = report_title(store_name, outcome.since, outcome.until)
     try:
         report_chart(series, title, path)
     except OSError as error:

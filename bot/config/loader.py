@@ -28,6 +28,7 @@ from bot.config.validate import explain, validate_sections
 from bot.config.yaml_source import Pos, TreeBuilder, compose
 from bot.core.content import Image
 from bot.errors import ConfigError, ConfigProblem
+from bot.storage.urls import resolve_relative
 
 log = logging.getLogger(__name__)
 
@@ -161,13 +162,7 @@ def _load(given: Path, env: Mapping[str, str] | None, secrets_required: bool) ->
 
 def resolve_database_url(url: str, root: Path) -> str:
     """sqlite:///data/x.db is relative to the config folder: sqlite:////abs/data/x.db."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        return url
-    rest = url[len(prefix) :]
-    if rest.startswith(("/", ":memory:", "file:")):
-        return url
-    return prefix + os.path.abspath(root / rest)
+    return resolve_relative(url, root)
 
 
 def default_config_path(cwd: Path | None = None) -> Path:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.i18n import LANGUAGES
+
 Msg = tuple[str, str | None]
 
 PLATFORM_NAMES = {"console": "Console", "discord": "Discord", "slack": "Slack"}
@@ -283,6 +285,12 @@ def bad_time_zone(value: str | None, suggestion: str | None) -> Msg:
     return (shown, "use a name like Europe/Paris, America/New_York or UTC")
 
 
+def bad_locale(value: str | None) -> Msg:
+    shown = f"unsupported language '{value}'" if value else "unsupported language"
+    supported = ", ".join(LANGUAGES)
+    return (shown, f"supported: {supported}, or a region of one such as fr_CA or en_GB")
+
+
 def bad_datetime(value: str | None) -> Msg:
     shown = _about(value, "is not a date and time")
     return (shown, "write the store's local time as YYYY-MM-DD HH:MM, e.g. 2026-03-01 09:00")
@@ -551,9 +559,6 @@ def bad_platform_id(platform: str, value: str | None) -> str:
 
 BAD_DATABASE: Msg = (
     "the database URL is not supported",
-    "write sqlite:///data/engagebot.db (a path relative to this file)",
-)
-POSTGRES_NOT_YET: Msg = (
-    "PostgreSQL is not supported by this version of engagebot yet",
-    "use sqlite:///data/engagebot.db for now",
+    "write sqlite:///data/engagebot.db (a path relative to this file) or "
+    "postgresql://user@host:5432/engagebot",
 )

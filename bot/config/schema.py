@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot import i18n
 from bot.config import cron
 
 # Ids appear inside button ids (Discord custom_id <= 100 chars), so keep them short.
@@ -55,6 +56,16 @@ def _check_timezone(name: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+
+
+def _check_locale(name: str) -> str:
+    found = i18n.normalize(name)
+    if found is None:
+        raise PydanticCustomError("locale", "unsupported language '{locale}'", {"locale": name})
+    return found
+
+
+LocaleName = Annotated[str, AfterValidator(_check_locale)]
 
 MIN_YEAR, MAX_YEAR = 1970, 9000
 _LOCAL_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -153,6 +164,12 @@ class StoreConfig(Strict):
     """IANA time zone all times in this config are local to, e.g. Europe/Paris (default UTC)."""
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     """ISO 4217 currency code for option prices, e.g. EUR (default USD)."""
+    locale: LocaleName = "en"
+    """Language of everything customers and staff read: en (default), fr, or a region of
+    one, e.g. fr_CA, en_GB (prices, dates and numbers follow it)."""
+    locales: list[LocaleName] = Field(default_factory=list)
+    """Languages a customer may get private replies in, when their platform says theirs
+    (Discord), e.g. [fr, en]; anyone else gets locale. Public posts always use locale."""
 
 
 class ConsoleConfig(Strict):

@@ -40,10 +40,10 @@ from bot.config.yaml_source import MISSING as _MISSING
 from bot.config.yaml_source import SourceMap, YPath, lookup
 from bot.config.yaml_source import child as _child
 from bot.errors import ConfigProblem
+from bot.storage.urls import CONFIG_PATTERN
 
-# PostgreSQL is on the roadmap; until its store exists, say so at validate time.
-_DATABASE = re.compile(r"^sqlite(\+aiosqlite)?:///.+$")
-_POSTGRES = re.compile(r"^postgres(ql)?(\+\w+)?://")
+# SQLite or PostgreSQL (bot/storage/urls.py has the whole URL policy).
+_DATABASE = CONFIG_PATTERN
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 # Channel names may be written as numbers; Settings does the same via Strict's config.
@@ -175,9 +175,7 @@ def _validate_main(
         # (the messages never repeat the URL: it may carry a password).
         unset = "${" in (out.database or "") and ("database",) in smap.from_env
         if out.database is not None and not _DATABASE.match(out.database) and not unset:
-            unsupported = _POSTGRES.match(out.database)
-            explain = messages.POSTGRES_NOT_YET if unsupported else messages.BAD_DATABASE
-            problems.append(smap.value(("database",)).problem(*explain))
+            problems.append(smap.value(("database",)).problem(*messages.BAD_DATABASE))
             out.database = None
     out.platforms = _platforms(data, smap, problems)
     if "web" in data:
@@ -332,6 +330,8 @@ def _model_rule(
     pos = smap.value(path)
     if kind == "time_zone":
         return pos.problem(*messages.bad_time_zone(value, _zone_suggestion(value)))
+    if kind == "locale":
+        return pos.problem(*messages.bad_locale(value))
     if kind == "local_datetime":
         return pos.problem(*messages.bad_datetime(value))
     if kind == "impossible_datetime":

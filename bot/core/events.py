@@ -27,6 +27,9 @@ class ActionInvoked:
     message: MessageRef | None = None
     # Console `/vote POLL A B` sets a whole selection at once.
     selection: tuple[str, ...] | None = None
+    # The user's own language where the platform says (Discord: "fr", "en-US"); the app
+    # answers in it when the store lists it under store.locales.
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class CommandInvoked:
     args: tuple[str, ...]
     is_staff: bool  # decided by the adapter, which knows the platform's roles
     responder: Responder
+    locale: str | None = None  # as on ActionInvoked
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,7 @@ import hashlib
 import random
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency
-
-from bot import messages
+from bot import i18n, messages
 from bot.config import LoadedConfig
 from bot.config.schema import OptionConfig, PollConfig
 from bot.core.actions import encode_vote
@@ -30,7 +28,7 @@ def display_order(poll: PollConfig) -> list[OptionConfig]:
 
 
 def format_price(price: float | None, currency: str) -> str | None:
-    return None if price is None else format_currency(price, currency, locale="en")
+    return None if price is None else i18n.price(price, currency)
 
 
 def results_visible(poll: PollConfig, record: PollRecord) -> bool:
@@ -79,17 +77,20 @@ def render_poll(
 def _footer(
     poll: PollConfig, record: PollRecord, tally: Tally, zone: ZoneInfo, closed: bool
 ) -> str:
-    how = "Pick one" if poll.is_single_choice else f"Pick up to {poll.max_choices}"
-    people = f"{tally.voters} voter{'s' if tally.voters != 1 else ''}"
+    if poll.is_single_choice:
+        how = messages.FOOTER_PICK_ONE.format()
+    else:
+        how = messages.FOOTER_PICK_UP_TO.format(max_choices=i18n.number(poll.max_choices))
+    people = messages.VOTERS.format(tally.voters)
     if closed:
-        return f"Voting closed · final results · {people}"
+        return messages.FOOTER_CLOSED.format(voters=people)
     if record.state is PollState.SCHEDULED:
-        return f"{how} · voting has not opened yet"
+        return messages.FOOTER_NOT_OPEN.format(how=how)
     parts = [how, people]
     if record.closes_at:
-        parts.append(f"closes {human(record.closes_at, zone)}")
+        parts.append(messages.FOOTER_CLOSES.format(when=human(record.closes_at, zone)))
     if poll.results == "on_close":
-        parts.append("results shown at close")
+        parts.append(messages.FOOTER_RESULTS_AT_CLOSE.format())
     return " · ".join(parts)
 
 
@@ -126,7 +127,7 @@ def render_results(results: PollResults, chart: Image | None = None) -> ResultsM
         details.append(messages.RESULTS_IS_RUNOFF.format(poll_id=results.runoff_of))
     return ResultsMessage(
         poll_id=results.id,
-        title=f"Results: {results.question}",
+        title=messages.RESULTS_TITLE.format(question=results.question),
         rows=rows,
         headline=_headline(results),
         total_votes=results.total_votes,
@@ -139,7 +140,7 @@ def render_results(results: PollResults, chart: Image | None = None) -> ResultsM
 def _headline(results: PollResults) -> str:
     winner, leaders = results.sole_leader, results.leaders
     if winner is not None:
-        share = f"{winner.share:.0%}"
+        share = i18n.percent(winner.share)
         verdict = results.decision.verdict
         if verdict is Verdict.TOO_CLOSE:
             return messages.HEADLINE_TOO_CLOSE.format(label=winner.label, share=share)
@@ -148,8 +149,8 @@ def _headline(results: PollResults) -> str:
         # Leaning, or too few votes: the verdict line says why it isn't decided yet.
         return messages.HEADLINE_LEADS.format(label=winner.label, share=share)
     if leaders:
-        return messages.HEADLINE_TIE.format(labels=" and ".join(o.label for o in leaders))
-    return messages.HEADLINE_NO_VOTES
+        return messages.HEADLINE_TIE.format(labels=join_labels([o.label for o in leaders]))
+    return messages.HEADLINE_NO_VOTES.format()
 
 
 def participation(results: PollResults) -> str:
@@ -167,17 +168,15 @@ def verdict_text(results: PollResults) -> str:
     verdict = decision.verdict
     if verdict is Verdict.NOT_ENOUGH_VOTES:
         if results.total_votes == 0:
-            return messages.VERDICT_NO_VOTES
+            return messages.VERDICT_NO_VOTES.format()
         return messages.VERDICT_NOT_ENOUGH.format(
-            voters=decision.voters,
-            s="" if decision.voters == 1 else "s",
-            min_votes=decision.rule.min_votes,
+            decision.voters, min_votes=i18n.number(decision.rule.min_votes)
         )
     fields = {
         "leader": leader,
         "runner_up": runner_up,
         "p": percent(decision.p_leader_best),
-        "margin": f"{decision.margin * 100:.0f}",
+        "margin": i18n.number(round(decision.margin * 100)),
     }
     if verdict is Verdict.CLEAR_WINNER:
         return messages.VERDICT_CLEAR_WINNER.format(**fields)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import messages
 from bot.config.schema import PollConfig
 from bot.polls.verdict import Decision, Verdict, decide
 from bot.storage.base import PollRecord, PollState, Tally
@@ -113,10 +114,10 @@ class PollResults:
 
 
 def join_labels(labels: list[str]) -> str:
-    """ "A", "A and B", "A, B and C"."""
+    """ "A", "A and B", "A, B and C" ("A, B et C" in French)."""
     if len(labels) <= 1:
         return "".join(labels)
-    return ", ".join(labels[:-1]) + " and " + labels[-1]
+    return messages.AND_LIST.format(items=", ".join(labels[:-1]), last=labels[-1])
 
 
 def _iso(moment: datetime | None) -> str | None:

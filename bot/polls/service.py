@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot import messages
+from bot import i18n, messages
 from bot.clock import Clock
 from bot.config import LoadedConfig
 from bot.config.schema import OptionConfig, PollConfig
@@ -104,7 +104,7 @@ class PollService:
         return poll
 
     def _unknown(self, poll_id: str) -> UnknownPoll:
-        known = ", ".join(p.id for p in self.polls) or "none"
+        known = ", ".join(p.id for p in self.polls) or messages.NO_POLLS_KNOWN.format()
         return UnknownPoll(messages.NO_SUCH_POLL.format(poll_id=poll_id, known=known))
 
     async def record(self, poll_id: str) -> PollRecord:
@@ -176,7 +176,8 @@ class PollService:
             return "now has no closing time (staff close it)"
         if closes_at <= now:
             return "closes now: its new closing time has passed"
-        return f"now closes on {human(closes_at, self.config.zone)}"
+        with i18n.use(i18n.DEFAULT_LOCALE):  # the log is the operator's, in English
+            return f"now closes on {human(closes_at, self.config.zone)}"
 
     # -- schedule -----------------------------------------------------------------------
 
@@ -367,10 +368,10 @@ class PollService:
         try:
             action = decode(event.action_id)
         except MalformedAction:
-            return VoteReply(messages.UNKNOWN_POLL)
+            return VoteReply(messages.UNKNOWN_POLL.format())
         poll = await self.find(action.poll_id)
         if poll is None:
-            return VoteReply(messages.UNKNOWN_POLL)
+            return VoteReply(messages.UNKNOWN_POLL.format())
         chosen = event.selection or (action.option_id,)
         known = {option.id for option in poll.options}
         if any(choice not in known for choice in chosen):
@@ -393,11 +394,12 @@ class PollService:
     def _closed_reply(self, poll: PollConfig, record: PollRecord, at: datetime) -> str | None:
         if record.state is PollState.SCHEDULED:
             opens = self.opens_at(poll)
-            when = f"on {human(opens, self.config.zone)}" if opens else "soon"
+            if opens is None:
+                return messages.POLL_OPENS_SOON.format(question=poll.question)
+            when = human(opens, self.config.zone)
             return messages.POLL_NOT_YET_OPEN.format(question=poll.question, opens=when)
         if record.state is PollState.CLOSED or (record.closes_at and at >= record.closes_at):
-            hint = "The results are posted in the channel."
-            return messages.POLL_CLOSED.format(question=poll.question, results_hint=hint)
+            return messages.POLL_CLOSED.format(question=poll.question)
         return None
 
     def _unknown_option(self, poll: PollConfig) -> str:
@@ -415,9 +417,9 @@ class PollService:
             closed = PollRecord(poll.id, PollState.CLOSED)
             return VoteReply(self._closed_reply(poll, closed, self.clock.now()) or "", poll.id)
         if status is CastStatus.DUPLICATE:
-            return VoteReply(messages.DUPLICATE_DELIVERY, poll.id, outcome="duplicate")
+            return VoteReply(messages.DUPLICATE_DELIVERY.format(), poll.id, outcome="duplicate")
         if status is CastStatus.STALE:
-            return VoteReply(messages.STALE_CLICK, poll.id, outcome="stale")
+            return VoteReply(messages.STALE_CLICK.format(), poll.id, outcome="stale")
         if status is CastStatus.REJECTED:
             return VoteReply(self._rejection_text(poll, result), poll.id)
         if status is CastStatus.WITHDRAWN:
@@ -437,19 +439,20 @@ class PollService:
         if not poll.is_single_choice and result.ballot:
             extras.append(
                 messages.CHOICES_SO_FAR.format(
-                    count=len(result.ballot.options), max_choices=poll.max_choices
+                    count=i18n.number(len(result.ballot.options)),
+                    max_choices=i18n.number(poll.max_choices),
                 )
             )
         if not poll.allow_change:
-            extras.append(messages.CHANGE_FORBIDDEN)
+            extras.append(messages.CHANGE_FORBIDDEN.format())
         elif record.closes_at:
             extras.append(
                 messages.CHANGE_UNTIL.format(closes=human(record.closes_at, self.config.zone))
             )
         else:
-            extras.append(messages.CHANGE_ANYTIME)
+            extras.append(messages.CHANGE_ANYTIME.format())
         if poll.results == "on_close":
-            extras.append(messages.RESULTS_AT_CLOSE)
+            extras.append(messages.RESULTS_AT_CLOSE.format())
         outcome = "changed" if result.previous else "counted"
         return VoteReply(" ".join(extras), poll.id, True, outcome=outcome)
 
@@ -465,5 +468,5 @@ class PollService:
         if code == voting.UNKNOWN_OPTION:
             return self._unknown_option(poll)
         if code == voting.DUPLICATE_CHOICE:
-            return messages.DUPLICATE_CHOICE
-        return messages.EMPTY_SELECTION
+            return messages.DUPLICATE_CHOICE.format()
+        return messages.EMPTY_SELECTION.format()

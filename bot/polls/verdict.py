@@ -25,6 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot import i18n, messages
 from bot.config.schema import DecisionRule
 
 # Up to this many trials the binomial sum is done in exact integer arithmetic (most
@@ -119,7 +120,7 @@ def decide(
 def percent(p: float) -> str:
     """A probability for people: never "100%" or "0%" for something merely likely."""
     if p >= 0.995:
-        return "over 99%"
+        return messages.P_OVER.format(percent=i18n.percent(0.99))
     if p <= 0.005:
-        return "under 1%"
-    return f"{p:.0%}"
+        return messages.P_UNDER.format(percent=i18n.percent(0.01))
+    return i18n.percent(p)

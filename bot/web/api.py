@@ -246,7 +246,7 @@ async def schedule(request: web.Request) -> web.Response:
     except ValueError:
         days = 0
     if not 1 <= days <= 366:
-        return json_error(400, messages.WEB_BAD_DAYS)
+        return json_error(400, messages.WEB_BAD_DAYS.format())
     app = request.app[APP]
     start = app.clock.now()
     runs = await planned_runs(app.config, app.polls, start, start + timedelta(days=days))
@@ -284,6 +284,6 @@ async def report(request: web.Request) -> web.Response:
     today = now.astimezone(app.config.zone).date()
     first, last = report_window(today, query_date(request, "since"), query_date(request, "until"))
     if first > last:
-        return json_error(400, messages.WEB_DATES_REVERSED)
+        return json_error(400, messages.WEB_DATES_REVERSED.format())
     found = await build_report(app.store, app.config.zone, first, last, now)
     return web.json_response(found.to_json())

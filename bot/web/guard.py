@@ -57,8 +57,8 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except Exception:
         log.exception("web request %s %s failed", request.method, request.path)
         if is_api(request):
-            return json_error(500, messages.WEB_INTERNAL_ERROR)
-        return web.Response(status=500, text=messages.WEB_INTERNAL_ERROR)
+            return json_error(500, messages.WEB_INTERNAL_ERROR.format())
+        return web.Response(status=500, text=messages.WEB_INTERNAL_ERROR.format())
 
 
 def client_of(request: web.Request) -> str:
@@ -89,12 +89,12 @@ def api_refusal(request: web.Request, *, changes: bool = False) -> web.Response 
             gate.succeeded(client)
             return None
         gate.failed(client)
-        return json_error(401, messages.WEB_BAD_TOKEN)
+        return json_error(401, messages.WEB_BAD_TOKEN.format())
     session = session_of(request)
     if session is None:
-        return json_error(401, messages.WEB_TOKEN_NEEDED)
+        return json_error(401, messages.WEB_TOKEN_NEEDED.format())
     if changes and not csrf_ok(session, request.headers.get(CSRF_HEADER, "")):
-        return json_error(403, messages.WEB_BAD_CSRF)
+        return json_error(403, messages.WEB_BAD_CSRF.format())
     return None
 
 

@@ -10,9 +10,10 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import markupsafe
 from aiohttp import web
 
-from bot import messages
+from bot import i18n, messages
 from bot.core.content import PollMessage
 from bot.errors import UnknownPoll
 from bot.polls import export as exporting
@@ -31,6 +32,18 @@ TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
+    extensions=["jinja2.ext.i18n"],
+)
+# The pages' words come from the same catalogs as the chat's, in the store's locale.
+TEMPLATES.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=i18n.gettext, ngettext=i18n.ngettext, pgettext=i18n.pgettext, newstyle=True
+)
+TEMPLATES.globals.update(
+    fmt=i18n.skeleton,
+    long_day=i18n.long_day,
+    percent=i18n.percent,
+    number=i18n.number,
+    Markup=markupsafe.Markup,  # a link or <code> inside a translated sentence
 )
 SCHEDULE_DAYS = 14
 Page = Callable[[web.Request, Session], Awaitable[web.StreamResponse]]
@@ -49,6 +62,8 @@ def render(
     if session is not None:
         flash, session.flash = session.flash, None
     page = TEMPLATES.get_template(name).render(
+        lang=i18n.active().replace("_", "-"),
+        run_kinds={kind: text.format() for kind, text in messages.WEB_RUN_KINDS.items()},
         store=app.config.settings.store.name,
         prefix=prefix,
         static=static,
@@ -98,7 +113,7 @@ async def login_form(request: web.Request) -> web.Response:
         "login.html",
         None,
         next=_next(request.query.get("next", "/")),
-        error=None if gate.token else messages.WEB_NO_TOKEN_SET,
+        error=None if gate.token else messages.WEB_NO_TOKEN_SET.format(),
         has_token=gate.token is not None,
     )
 
@@ -116,7 +131,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         return render(request, "login.html", None, 429, next=target, error=error, has_token=True)
     if not gate.token_matches(str(form.get("token", ""))):
         gate.failed(client)
-        error = messages.WEB_BAD_TOKEN if gate.token else messages.WEB_NO_TOKEN_SET
+        error = (
+            messages.WEB_BAD_TOKEN.format() if gate.token else messages.WEB_NO_TOKEN_SET.format()
+        )
         return render(
             request, "login.html", None, 401, next=target, error=error, has_token=bool(gate.token)
         )
@@ -141,7 +158,13 @@ async def login_with_link(request: web.Request) -> web.StreamResponse:
         return _signed_in_response(request, "/")
     gate.failed(client)
     return render(
-        request, "login.html", None, 401, next="/", error=messages.WEB_LINK_USED, has_token=False
+        request,
+        "login.html",
+        None,
+        401,
+        next="/",
+        error=messages.WEB_LINK_USED.format(),
+        has_token=False,
     )
 
 
@@ -247,7 +270,7 @@ async def _poll_action(request: web.Request, session: Session) -> web.StreamResp
     form = await request.post()
     poll_id = request.match_info["poll_id"]
     if not csrf_ok(session, str(form.get(CSRF_FIELD, ""))):
-        session.flash = messages.WEB_BAD_CSRF
+        session.flash = messages.WEB_BAD_CSRF.format()
     else:
         session.flash = await staff_action(request, request.match_info["action"])
     return go(request, f"/polls/{poll_id}")
@@ -295,7 +318,7 @@ async def _prompts(request: web.Request, session: Session) -> web.StreamResponse
 
 def _day_name(iso: str) -> str:
     day = date.fromisoformat(iso)
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    return i18n.skeleton(day, "yMMMEd")
 
 
 async def _report(request: web.Request, session: Session) -> web.StreamResponse:

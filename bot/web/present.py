@@ -3,46 +3,38 @@ verdict in a sentence, votes over time as columns."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import i18n, messages
 from bot.polls.export import VoteRow
 from bot.polls.render import render_results
-from bot.polls.results import PollResults
-from bot.polls.verdict import Verdict
+from bot.polls.results import PollResults, join_labels
 from bot.storage.base import PollState
 from bot.timefmt import human
 
-STATE_NAMES = {
-    PollState.SCHEDULED: "Scheduled",
-    PollState.OPEN: "Open",
-    PollState.CLOSED: "Closed",
-}
-VERDICT_NAMES = {
-    Verdict.CLEAR_WINNER: "Clear winner",
-    Verdict.LEANING: "Leaning",
-    Verdict.TOO_CLOSE: "Too close to call",
-    Verdict.NOT_ENOUGH_VOTES: "Not enough votes yet",
-}
+# "Verdict: " / "Verdict : ", which the chat post starts the verdict with
+_VERDICT_PREFIX = re.compile(r"^Verdict\s?:\s*")
 
 
 def time_left(closes_at: datetime | None, now: datetime) -> str:
     """'3 days 4 h left', '25 min left', 'closing now'."""
     if closes_at is None:
-        return "no closing time"
+        return messages.WEB_NO_CLOSING_TIME.format()
     left = closes_at - now
     if left <= timedelta(0):
-        return "closing now"
+        return messages.WEB_CLOSING_NOW.format()
     minutes = int(left.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days} day{'s' if days != 1 else ''} {hours} h left"
+        return messages.WEB_LEFT_DAYS.format(days, hours=hours)
     if hours:
-        return f"{hours} h {mins} min left"
-    return f"{max(mins, 1)} min left"
+        return messages.WEB_LEFT_HOURS.format(hours=hours, minutes=mins)
+    return messages.WEB_LEFT_MINUTES.format(minutes=max(mins, 1))
 
 
 def when(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -53,8 +45,8 @@ def short_time(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
     """'14:05' today, 'Tue 3 Mar 14:05' otherwise (store time)."""
     local = moment.astimezone(zone)
     if local.date() == now.astimezone(zone).date():
-        return f"{local:%H:%M}"
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
+        return i18n.skeleton(local, "Hm")
+    return f"{i18n.skeleton(local, 'MMMEd')} {i18n.skeleton(local, 'Hm')}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +62,7 @@ class PollView:
     @property
     def sentence(self) -> str:
         """The verdict in words, without the 'Verdict:' the chat post starts it with."""
-        text = self.details[0].removeprefix("Verdict: ")
+        text = _VERDICT_PREFIX.sub("", self.details[0])
         return text[:1].upper() + text[1:]
 
     @property
@@ -83,22 +75,23 @@ def poll_view(results: PollResults, now: datetime, zone: ZoneInfo) -> PollView:
     if results.state is PollState.OPEN:
         timing = time_left(results.closes_at, now)
     elif results.state is PollState.CLOSED:
-        timing = f"closed {when(results.closed_at, zone)}"
+        timing = messages.WEB_CLOSED_AT.format(when=when(results.closed_at, zone))
     else:
-        timing = "not open yet"
+        timing = messages.WEB_NOT_OPEN_YET.format()
     leaders = results.leaders
     if not leaders:
         leader = "—"
     elif len(leaders) == 1:
-        leader = f"{leaders[0].label} ({leaders[0].share:.0%})"
+        share = i18n.percent(leaders[0].share)
+        leader = messages.WEB_LEADER.format(label=leaders[0].label, share=share)
     else:
-        leader = "tie: " + " and ".join(o.label for o in leaders)
+        leader = messages.WEB_TIE.format(labels=join_labels([o.label for o in leaders]))
     return PollView(
         results=results,
-        state=STATE_NAMES[results.state],
+        state=messages.WEB_STATE_NAMES[results.state.value].format(),
         timing=timing,
         leader=leader,
-        verdict_name=VERDICT_NAMES[results.decision.verdict],
+        verdict_name=messages.WEB_VERDICT_NAMES[results.decision.verdict.value].format(),
         headline=posted.headline,
         details=posted.details,
     )
@@ -139,8 +132,12 @@ def votes_over_time(rows: list[VoteRow], zone: ZoneInfo, now: datetime) -> list[
     top = max(counts.values())
     return [
         Column(
-            label=f"{s:%H}h" if hourly else f"{s:%a %-d}",
-            title=f"{s:%a %-d %b %H:00}" if hourly else f"{s:%a %-d %b}",
+            label=f"{s:%H}h" if hourly else i18n.skeleton(s, "Ed"),
+            title=(
+                f"{i18n.skeleton(s, 'MMMEd')} {i18n.skeleton(s, 'Hm')}"
+                if hourly
+                else i18n.skeleton(s, "MMMEd")
+            ),
             value=counts.get(s, 0),
             height=100 * counts.get(s, 0) / top,
         )

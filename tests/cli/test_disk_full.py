@@ -36,7 +36,7 @@ def test_a_disk_that_fills_up_logs_one_traceback_and_a_count(write_config: Write
     )
     assert done.returncode == 0, done.stderr[-2000:]
     counted = done.stdout.count("✅ Your vote for")
-    refused = done.stdout.count("Sorry, something went wrong on our side")
+    refused = done.stdout.count("Sorry, we could not record your vote just now")
     assert counted + refused == VOTERS and refused > VOTERS // 2
     errors = [line for line in done.stderr.splitlines() if " ERROR " in line]
     assert len(errors) == 2, done.stderr[-3000:]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import SqliteStore
-from bot.storage.migrate import apply_migrations, load_migrations
+from bot.storage.sqlite.migrate import apply_migrations, load_migrations
 from tests.cli_runner import REPO, engagebot
 from tests.conftest import SHOP_HEADER, WriteConfig
 

@@ -592,11 +592,13 @@ def test_cron_that_fires_twice_a_day() -> None:
     ]
 
 
-def test_postgres_is_refused_until_supported() -> None:
-    text = HEAD + "database: postgresql://shop@db/shop\n"
-    assert problems(text) == [
-        "bot.yaml:6:11: PostgreSQL is not supported by this version of engagebot yet "
-        "(use sqlite:///data/engagebot.db for now)"
+def test_postgres_urls_are_accepted_and_other_engines_refused() -> None:
+    for url in ("postgresql://shop@db/shop", "postgres://shop:pw@db:5433/shop?pool=4"):
+        write("bot.yaml", HEAD + f"database: {url}\n")
+        assert load_config("bot.yaml", env={}).database_url == url
+    assert problems(HEAD + "database: mysql://shop@db/shop\n") == [
+        "bot.yaml:6:11: the database URL is not supported (write sqlite:///data/engagebot.db "
+        "(a path relative to this file) or postgresql://user@host:5432/engagebot)"
     ]
 
 

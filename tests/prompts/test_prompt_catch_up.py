@@ -14,7 +14,7 @@ from bot.clock import FakeClock
 from bot.config import load_config
 from bot.config.schema import PromptConfig
 from bot.prompts.schedule import timing_key
-from bot.storage.migrate import apply_migrations, load_migrations
+from bot.storage.sqlite.migrate import apply_migrations, load_migrations
 from tests.cli_runner import engagebot
 from tests.conftest import WriteConfig
 from tests.harness import running_app

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from conftest import MakeStore
 from storage_helpers import (
     POLL,
     T0,
@@ -209,13 +209,13 @@ async def test_tally_per_platform(voting_store: SqliteStore) -> None:
     assert await voting_store.tally("other") == Tally("other", {}, 0, {}, {})
 
 
-async def test_ballots_are_listed_in_recording_order(db_path: Path) -> None:
+async def test_ballots_are_listed_in_recording_order(make_store: MakeStore) -> None:
     ticks = iter(range(100, 0, -1))  # a clock that runs backwards, to prove the sort
 
     def clock() -> datetime:
         return at(next(ticks))
 
-    store = SqliteStore(db_path, clock=clock)
+    store = make_store(clock=clock)
     await store.open()
     try:
         await store.ensure_polls([POLL])

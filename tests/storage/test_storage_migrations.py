@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StorageError
-from bot.storage.migrate import Migration, apply_migrations, load_migrations, split_statements
 from bot.storage.sqlite import SqliteStore
+from bot.storage.sqlite.migrate import (
+    Migration,
+    apply_migrations,
+    load_migrations,
+    split_statements,
+)
 
 
 def user_version(path: Path) -> int:

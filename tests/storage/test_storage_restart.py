@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from conftest import MakeStore
 from storage_helpers import POLL, T0, at, user, vote
 
 from bot.core.refs import ChannelRef, MessageRef
 from bot.storage.base import CastStatus, PollState
-from bot.storage.sqlite import SqliteStore
 
 
-async def test_votes_polls_and_deliveries_survive_a_restart(db_path: Path) -> None:
-    first = SqliteStore(db_path)
+async def test_votes_polls_and_deliveries_survive_a_restart(make_store: MakeStore) -> None:
+    first = make_store()
     await first.open()
     await first.ensure_polls([POLL])
     await first.open_poll(POLL, T0, at(3600), "schedule")
@@ -23,7 +21,7 @@ async def test_votes_polls_and_deliveries_survive_a_restart(db_path: Path) -> No
     ballots = await first.ballots(POLL)
     await first.close()
 
-    second = SqliteStore(db_path)
+    second = make_store()
     await second.open()
     try:
         assert await second.tally(POLL) == tally
@@ -40,16 +38,16 @@ async def test_votes_polls_and_deliveries_survive_a_restart(db_path: Path) -> No
         await second.close()
 
 
-async def test_close_without_open_and_twice_is_harmless(db_path: Path) -> None:
-    store = SqliteStore(db_path)
+async def test_close_without_open_and_twice_is_harmless(make_store: MakeStore) -> None:
+    store = make_store()
     await store.close()
     await store.open()
     await store.close()
     await store.close()
 
 
-async def test_the_same_store_can_be_reopened(db_path: Path) -> None:
-    store = SqliteStore(db_path)
+async def test_the_same_store_can_be_reopened(make_store: MakeStore) -> None:
+    store = make_store()
     await store.open()
     await store.ensure_polls([POLL])
     await store.open_poll(POLL, T0, None, "test")

@@ -1,4 +1,5 @@
-"""Database URLs from the config: SQLite paths, and a clear refusal of everything else."""
+"""Database URLs from the config: SQLite paths, PostgreSQL servers, and a clear refusal
+of everything else; never a password in a message."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import StorageError, UnsupportedDatabase
+from bot.errors import DatabaseUnreachable, StorageError, UnsupportedDatabase
 from bot.storage import open_store, sqlite_path
+from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
+from bot.storage.urls import describe, postgres_url
 
 
 def test_three_slashes_is_relative_four_is_absolute() -> None:
@@ -46,16 +49,42 @@ def test_relative_paths_are_relative_to_the_working_folder(
     [
         "postgresql://shop:s3cr3t-pa55@db.example.com:5432/engagebot",
         "postgres://shop:s3cr3t-pa55@db.example.com/engagebot",
-        "postgresql+asyncpg://shop:s3cr3t-pa55@db/engagebot",
+        "postgresql+asyncpg://shop:s3cr3t-pa55@db.example.com/engagebot?pool=3",
     ],
 )
-def test_postgres_is_refused_without_echoing_the_password(url: str) -> None:
-    with pytest.raises(UnsupportedDatabase) as caught:
-        open_store(url)
+def test_postgres_urls_choose_the_postgres_store(url: str) -> None:
+    store = open_store(url)
+    assert isinstance(store, PostgresStore)
+    assert store.url.where == "db.example.com:5432/engagebot"
+    assert store.url.dsn.startswith("postgresql://shop:s3cr3t-pa55@db.example.com")
+    assert "pool" not in store.url.dsn
+    assert store.url.pool == (3 if "pool=3" in url else 10)
+    assert describe(url) == "postgresql://db.example.com:5432/engagebot"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://shop:hunter2@db:5432/", "names no database"),
+        ("postgresql://shop:hunter2@db:port/x", "port is not a number"),
+        ("postgresql://shop:hunter2@db/x?pool=0", "from 1 to"),
+        ("postgresql://shop:hunter2@db/x?pool=many", "from 1 to"),
+    ],
+)
+def test_malformed_postgres_urls_never_echo_the_password(url: str, expected: str) -> None:
+    with pytest.raises(StorageError, match=expected) as caught:
+        postgres_url(url)
+    assert "hunter2" not in str(caught.value)
+
+
+async def test_an_unreachable_server_is_named_by_host_and_port_only() -> None:
+    # Port 9 (discard) on the loopback: nothing listens, the connection is refused at once.
+    store = open_store("postgresql://shop:s3cr3t-pa55@127.0.0.1:9/engagebot")
+    with pytest.raises(DatabaseUnreachable) as caught:
+        await store.open()
     message = str(caught.value)
-    assert "PostgreSQL support is planned" in message
-    assert "sqlite:///data/engagebot.db" in message
-    assert "s3cr3t" not in message and "shop:" not in message and "example" not in message
+    assert message.startswith("cannot reach PostgreSQL at 127.0.0.1:9")
+    assert "\n" not in message and "s3cr3t" not in message and "shop" not in message
 
 
 @pytest.mark.parametrize(

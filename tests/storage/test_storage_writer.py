@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StorageError
-from bot.storage.writer import GroupCommitWriter
+from bot.storage.sqlite.writer import GroupCommitWriter
 
 
 @pytest.fixture

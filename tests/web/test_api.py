@@ -437,7 +437,7 @@ async def test_a_forged_close_form_changes_nothing_and_pages_404_unknown_polls(
         csrf = await sign_in(s)
         async with s.http.post(s.url + "/polls/helmets/close", data={"csrf": "forged"}) as r:
             assert r.status == 200  # back on the poll page, which says why
-            assert messages.WEB_BAD_CSRF in await r.text()
+            assert messages.WEB_BAD_CSRF.format() in await r.text()
         assert (await s.app.polls.results("helmets")).state.value == "open"
         async with s.http.post(s.url + "/polls/helmets/close", data={"csrf": csrf}) as r:
             assert "Final verdict" in await r.text()

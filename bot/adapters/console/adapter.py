@@ -49,7 +49,7 @@ class _Private:
 
     async def reply_private(self, text: str) -> None:
         indented = render.console_wording(text).replace("\n", "\n     ")
-        self.out.write(f"  → (only {self.user} sees this) {indented}")
+        self.out.write(f"  → {messages.CONSOLE_PRIVATE.format(user=self.user)} {indented}")
 
 
 class ConsoleAdapter:
@@ -83,7 +83,7 @@ class ConsoleAdapter:
     # -- adapter protocol ---------------------------------------------------------------
 
     async def start(self, sink: EventSink) -> None:
-        self.write(f"engagebot console — you are {self.user}. Type /help for commands.")
+        self.write(messages.CONSOLE_WELCOME.format(user=self.user))
         self._sink = sink
         await sink.handle(AdapterReady(PLATFORM))
 
@@ -192,10 +192,10 @@ class ConsoleAdapter:
             self.write(render.help_text(self.user))
         elif name == "as":
             if len(args) != 1:
-                await responder.reply_private("Usage: /as NAME")
+                await responder.reply_private(messages.CONSOLE_AS_USAGE.format())
             else:
                 self.user = args[0]
-                self.write(f"(you are now {self.user})")
+                self.write(messages.CONSOLE_YOU_ARE.format(user=self.user))
         elif name == "vote":
             await self._vote(args, sink)
         elif name in STAFF_COMMANDS:
@@ -212,7 +212,7 @@ class ConsoleAdapter:
         poll = self._last_poll
         responder = _Private(self, self.user)
         if poll is None:
-            await responder.reply_private(messages.CONSOLE_NO_POLL_YET)
+            await responder.reply_private(messages.CONSOLE_NO_POLL_YET.format())
             return
         card = parse.card_by_number(poll, typed)
         if card is None:
@@ -235,7 +235,7 @@ class ConsoleAdapter:
         elif len(args) >= 2:
             poll, typed = None, args[1:]
         else:
-            await responder.reply_private(messages.CONSOLE_VOTE_USAGE)
+            await responder.reply_private(messages.CONSOLE_VOTE_USAGE.format())
             return
         poll_id = poll.poll_id if poll is not None else args[0]
         options = parse.resolve_options(poll, typed) if poll is not None else typed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from bot import messages
+from bot import i18n, messages
 from bot.core.content import Image, PollMessage, PromptMessage, ResultsMessage, TextMessage
 from bot.polls.text import bar
 
@@ -32,16 +32,19 @@ def poll_card(poll: PollMessage, channel: str) -> str:
         if card.price:
             head += f" — {card.price}"
         if card.tally is not None:
-            head += f"   {bar(card.tally.share, 10)} {card.tally.votes}"
+            head += f"   {bar(card.tally.share, 10)} {i18n.number(card.tally.votes)}"
         lines.append(head)
         if card.description:
             lines.append(f"     {card.description}")
         if card.image:
-            lines.append(f"     image: {image_text(card.image)}")
+            lines.append(f"     {messages.CONSOLE_IMAGE.format(image=image_text(card.image))}")
         if card.link:
-            lines.append(f"     link: {card.link}")
+            lines.append(f"     {messages.CONSOLE_LINK.format(link=card.link)}")
         if is_open:
-            lines.append(f"     → type {card.number} or /vote {poll.poll_id} {card.option_id}")
+            hint = messages.CONSOLE_CARD_HINT.format(
+                number=card.number, poll=poll.poll_id, option=card.option_id
+            )
+            lines.append(f"     → {hint}")
     lines.append(poll.footer)
     if is_open:
         lines.append(messages.CONSOLE_HOW_TO_VOTE.format(count=len(poll.cards), poll=poll.poll_id))
@@ -62,23 +65,25 @@ def unknown_command(name: str, user: str) -> str:
 
 
 def console_wording(text: str) -> str:
-    """Shared replies speak of buttons and clicks; a terminal has neither."""
+    """Shared replies speak of buttons and clicks; a terminal has neither. Both sides are
+    catalog texts, so the rewording works in every language (tests/i18n checks it)."""
     for chat_words, console_words in messages.CONSOLE_WORDING:
-        text = text.replace(chat_words, console_words)
+        text = text.replace(chat_words.format(), console_words.format())
     return text
 
 
 def tally_line(poll: PollMessage, channel: str) -> str:
     where = f"[#{channel} {poll.poll_id}]"
-    prefix = f"{where} voting closed, final tally:" if poll.state == "closed" else f"{where} tally:"
+    said = messages.CONSOLE_FINAL_TALLY if poll.state == "closed" else messages.CONSOLE_TALLY
+    prefix = f"{where} {said.format()}"
     if not poll.results_visible:
         return f"{where} {poll.footer}"
     parts = [
-        f"{card.label} {card.tally.votes} ({card.tally.share:.0%})"
+        f"{card.label} {i18n.number(card.tally.votes)} ({i18n.percent(card.tally.share)})"
         for card in poll.cards
         if card.tally is not None
     ]
-    votes = f"{poll.total_votes} vote{'' if poll.total_votes == 1 else 's'}"
+    votes = messages.votes(poll.total_votes)
     return f"{prefix} " + " · ".join(parts) + f" — {votes}"
 
 
@@ -88,11 +93,12 @@ def results_post(results: ResultsMessage, channel: str) -> str:
     for row in results.rows:
         mark = " 🏆" if row.is_winner else ""
         lines.append(
-            f"  {row.label:<{width}}  {bar(row.share)} {row.votes:>4} ({row.share:.0%}){mark}"
+            f"  {row.label:<{width}}  {bar(row.share)} {row.votes:>4} "
+            f"({i18n.percent(row.share)}){mark}"
         )
     lines.extend(f"  {detail}" for detail in results.details)
     if results.chart is not None:
-        lines.append(f"  chart: {image_text(results.chart)}")
+        lines.append(f"  {messages.CONSOLE_CHART.format(image=image_text(results.chart))}")
     lines.append(RULE)
     return "\n".join(lines)
 
@@ -100,14 +106,17 @@ def results_post(results: ResultsMessage, channel: str) -> str:
 def text_post(message: TextMessage, channel: str) -> str:
     text = f"#{channel}: {message.text}"
     if message.image:
-        text += f"\n     image: {image_text(message.image)}"
+        text += f"\n     {messages.CONSOLE_IMAGE.format(image=image_text(message.image))}"
     return text
 
 
 def prompt_post(prompt: PromptMessage, channel: str) -> str:
     lines = [f"💬 #{channel} [{prompt.prompt_id}] {prompt.text}"]
     if prompt.image:
-        lines.append(f"     image: {image_text(prompt.image)}")
-    where = f"the thread “{prompt.thread_name}”" if prompt.open_thread else "the channel"
-    lines.append(f"     (replies go to {where}: just type a message)")
+        lines.append(f"     {messages.CONSOLE_IMAGE.format(image=image_text(prompt.image))}")
+    if prompt.open_thread:
+        hint = messages.CONSOLE_REPLIES_IN_THREAD.format(thread=prompt.thread_name)
+    else:
+        hint = messages.CONSOLE_REPLIES_IN_CHANNEL.format()
+    lines.append(f"     {hint}")
     return "\n".join(lines)

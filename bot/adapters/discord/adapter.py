@@ -16,7 +16,7 @@ import discord
 
 from bot.adapters.discord import endpoints, media
 from bot.adapters.discord.client import PLATFORM, EngageClient
-from bot.adapters.discord.commands import StaffRule
+from bot.adapters.discord.commands import CatalogTranslator, StaffRule
 from bot.adapters.discord.edits import EditPolicy, EditQueue
 from bot.adapters.discord.items import DEFER_AFTER
 from bot.adapters.discord.marker import check_key, marker_for, marker_of
@@ -173,6 +173,7 @@ class DiscordAdapter:
     async def _sync_commands(self, client: EngageClient) -> None:
         """Register /poll in each configured server (instant), or globally without any."""
         targets: list[discord.Object | None] = [discord.Object(g) for g in self._guilds] or [None]
+        await client.tree.set_translator(CatalogTranslator())
         for guild in targets:
             try:
                 await client.tree.sync(guild=guild)

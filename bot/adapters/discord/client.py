@@ -98,6 +98,7 @@ class EngageClient(discord.Client):
             occurred_at=discord.utils.snowflake_time(interaction.id),
             responder=responder,
             message=message,
+            locale=interaction.locale.value,
         )
         await self._deliver(event, responder)
 
@@ -112,7 +113,7 @@ class EngageClient(discord.Client):
         if claims(custom_id):
             return  # VoteButton handles it
         log.info("Discord click on a button that is not ours: %r", custom_id[:100])
-        await InteractionResponder(interaction).reply_private(messages.UNKNOWN_POLL)
+        await InteractionResponder(interaction).reply_private(messages.UNKNOWN_POLL.format())
 
     async def on_poll_command(
         self, interaction: discord.Interaction[Any], name: str, args: tuple[str, ...]
@@ -125,6 +126,7 @@ class EngageClient(discord.Client):
             args=args,
             is_staff=self.staff.allows(interaction.user),
             responder=responder,
+            locale=interaction.locale.value,
         )
         await self._deliver(event, responder)
 
@@ -144,7 +146,7 @@ class EngageClient(discord.Client):
     async def _deliver(self, event: Event, responder: InteractionResponder) -> None:
         sink = self.sink
         if sink is None:  # stopping: say so rather than leave "interaction failed"
-            await responder.reply_private(messages.DISCORD_STOPPING)
+            await responder.reply_private(messages.DISCORD_STOPPING.format())
             return
         self._busy += 1
         self._idle.clear()

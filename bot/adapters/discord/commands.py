@@ -11,32 +11,75 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot import messages
+from bot import i18n, messages
+from bot.i18n import Text
 
 GROUP = "poll"
 # Handler(interaction, app command name, args): names are the app's (see bot/commands.py).
 Handler = Callable[[discord.Interaction[Any], str, tuple[str, ...]], Awaitable[None]]
 
 
-def poll_commands(handler: Handler) -> app_commands.Group:
-    group = app_commands.Group(name=GROUP, description=messages.DISCORD_CMD_GROUP, guild_only=True)
+def _shown(text: Text) -> app_commands.locale_str:
+    """A name or description Discord shows in each user's language (see CatalogTranslator)."""
+    return app_commands.locale_str(text.msgid, context=text.context)
 
-    @group.command(name="list", description=messages.DISCORD_CMD_LIST)
+
+class CatalogTranslator(app_commands.Translator):
+    """Slash command names and descriptions from our gettext catalogs, for every Discord
+    locale whose language has one; English (the msgids) otherwise."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        name = i18n.normalize(locale.value)
+        if name is None or name.startswith(i18n.DEFAULT_LOCALE):
+            return None
+        wanted = string.extras.get("context")
+        with i18n.reader(name):
+            translated = str(Text(string.message, wanted))
+        return translated if translated != string.message else None
+
+
+def poll_commands(handler: Handler) -> app_commands.Group:
+    group = app_commands.Group(
+        name=_shown(messages.DISCORD_CMD_GROUP_NAME),
+        description=_shown(messages.DISCORD_CMD_GROUP),
+        guild_only=True,
+    )
+    poll_arg = _shown(messages.DISCORD_CMD_POLL_ARG)
+    poll_name = _shown(messages.DISCORD_CMD_POLL_ARG_NAME)
+
+    @group.command(
+        name=_shown(messages.DISCORD_CMD_LIST_NAME), description=_shown(messages.DISCORD_CMD_LIST)
+    )
     async def list_polls(interaction: discord.Interaction[Any]) -> None:
         await handler(interaction, "polls", ())
 
-    @group.command(name="results", description=messages.DISCORD_CMD_RESULTS)
-    @app_commands.describe(poll=messages.DISCORD_CMD_POLL_ARG)
+    @group.command(
+        name=_shown(messages.DISCORD_CMD_RESULTS_NAME),
+        description=_shown(messages.DISCORD_CMD_RESULTS),
+    )
+    @app_commands.describe(poll=poll_arg)
+    @app_commands.rename(poll=poll_name)
     async def results(interaction: discord.Interaction[Any], poll: str) -> None:
         await handler(interaction, "results", (poll,))
 
-    @group.command(name="open", description=messages.DISCORD_CMD_OPEN)
-    @app_commands.describe(poll=messages.DISCORD_CMD_POLL_ARG)
+    @group.command(
+        name=_shown(messages.DISCORD_CMD_OPEN_NAME), description=_shown(messages.DISCORD_CMD_OPEN)
+    )
+    @app_commands.describe(poll=poll_arg)
+    @app_commands.rename(poll=poll_name)
     async def open_poll(interaction: discord.Interaction[Any], poll: str) -> None:
         await handler(interaction, "open", (poll,))
 
-    @group.command(name="close", description=messages.DISCORD_CMD_CLOSE)
-    @app_commands.describe(poll=messages.DISCORD_CMD_POLL_ARG)
+    @group.command(
+        name=_shown(messages.DISCORD_CMD_CLOSE_NAME), description=_shown(messages.DISCORD_CMD_CLOSE)
+    )
+    @app_commands.describe(poll=poll_arg)
+    @app_commands.rename(poll=poll_name)
     async def close_poll(interaction: discord.Interaction[Any], poll: str) -> None:
         await handler(interaction, "close", (poll,))
 

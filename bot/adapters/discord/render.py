@@ -28,7 +28,7 @@ import discord
 from discord import ui
 from discord.utils import escape_markdown
 
-from bot import messages
+from bot import i18n, messages
 from bot.adapters.discord.items import vote_button
 from bot.adapters.discord.media import KeptAttachment
 from bot.core.content import (
@@ -111,7 +111,7 @@ def poll_layout(rendered: Rendered, poll: PollMessage) -> None:
     for card, text in zip(poll.cards, texts, strict=True):
         button = vote_button(
             card.button.action_id,
-            label=messages.DISCORD_VOTE_BUTTON,
+            label=messages.DISCORD_VOTE_BUTTON.format(),
             disabled=card.button.disabled or closed,
         )
         block: list[ui.Item[Any]] = [ui.Section(ui.TextDisplay(text), accessory=button)]
@@ -151,8 +151,8 @@ def card_text(card: ProductCard, description_limit: int | None = None, links: st
         lines.append(f"[{messages.DISCORD_PRODUCT_LINK_SHORT}]({card.link})")
     if card.tally is not None:
         votes, share = card.tally.votes, card.tally.share
-        word = "vote" if votes == 1 else "votes"
-        lines.append(f"`{bar(share, BAR_WIDTH)}` **{votes}** {word} · {share:.0%}")
+        tally = messages.DISCORD_CARD_TALLY.format(votes, share=i18n.percent(share))
+        lines.append(f"`{bar(share, BAR_WIDTH)}` {tally}")
     return "\n".join(line for line in lines if line)
 
 
@@ -213,7 +213,7 @@ def results_layout(rendered: Rendered, results: ResultsMessage) -> None:
         mark = "🏆 " if row.is_winner else ""
         rows.append(
             f"{mark}**{escape_markdown(row.label)}** `{bar(row.share, BAR_WIDTH)}` "
-            f"{row.votes} ({row.share:.0%})"
+            f"{row.votes} ({i18n.percent(row.share)})"
         )
     if rows:
         container.add_item(ui.TextDisplay("\n".join(rows)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import messages
+from bot import i18n, messages
 from bot.core.content import (
     Content,
     Image,
@@ -127,17 +127,16 @@ def _card_section(card: ProductCard) -> Block:
         lines.append(escape(card.description))
     extras = []
     if card.link:
-        extras.append(link(card.link, "View product"))
+        extras.append(link(card.link, messages.SLACK_PRODUCT_LINK.format()))
     if card.image is not None and card.image.path is not None and not card.image.url:
-        extras.append(messages.SLACK_PHOTO_IN_THREAD)
+        extras.append(messages.SLACK_PHOTO_IN_THREAD.format())
     if extras:
         lines.append("  ·  ".join(extras))
     if card.tally is not None:
-        votes = card.tally.votes
-        lines.append(
-            f"`{bar(card.tally.share, BAR_WIDTH)}`  {votes} vote{'' if votes == 1 else 's'}"
-            f" · {card.tally.share:.0%}"
+        tally = messages.CARD_TALLY.format(
+            votes=messages.votes(card.tally.votes), share=i18n.percent(card.tally.share)
         )
+        lines.append(f"`{bar(card.tally.share, BAR_WIDTH)}`  {tally}")
     section: Block = {"type": "section", "text": mrkdwn("\n".join(lines))}
     url = public_url(card.image)
     if url:
@@ -171,15 +170,15 @@ def _footer(poll: PollMessage) -> str:
     parts = [escape(poll.footer)] if poll.footer else []
     if poll.results_visible:
         total = poll.total_votes
-        parts.append(f"{total} vote{'' if total == 1 else 's'}")
+        parts.append(messages.votes(total))
     return "  ·  ".join(parts) or " "
 
 
 def poll_text(poll: PollMessage) -> str:
     """Notification and screen-reader text; Slack shows the blocks."""
     options = ", ".join(card.label for card in poll.cards)
-    prefix = "Poll closed" if poll.state == "closed" else "Poll"
-    return clip(f"📊 {prefix}: {poll.title} — {options}", MAX_FALLBACK_TEXT)
+    text = messages.SLACK_POLL_CLOSED if poll.state == "closed" else messages.SLACK_POLL
+    return clip(text.format(title=poll.title, options=options), MAX_FALLBACK_TEXT)
 
 
 # -- results, text, prompts -------------------------------------------------------------
@@ -195,7 +194,7 @@ def results_blocks(results: ResultsMessage) -> list[Block]:
         mark = " 🏆" if row.is_winner else ""
         rows.append(
             f"`{bar(row.share, BAR_WIDTH)}`  *{escape(clip(row.label, 200))}*  "
-            f"{row.votes} ({row.share:.0%}){mark}"
+            f"{row.votes} ({i18n.percent(row.share)}){mark}"
         )
     blocks.extend({"type": "section", "text": mrkdwn(text)} for text in chunks(rows))
     url = public_url(results.chart)
@@ -203,7 +202,7 @@ def results_blocks(results: ResultsMessage) -> list[Block]:
         blocks.append({"type": "image", "image_url": url, "alt_text": clip(results.title, 2000)})
     details = [escape(d) for d in results.details]
     if results.chart is not None and not url:
-        details.append(messages.SLACK_CHART_IN_THREAD)
+        details.append(messages.SLACK_CHART_IN_THREAD.format())
     if details:
         blocks.append({"type": "context", "elements": [mrkdwn("\n".join(details))]})
     return blocks
@@ -220,7 +219,7 @@ def text_blocks(text: str, image: Image | None, hint: str | None = None) -> list
         blocks.append({"type": "image", "image_url": url, "alt_text": clip(text, MAX_ALT_TEXT)})
     notes = [hint] if hint else []
     if image is not None and not url:
-        notes.append(messages.SLACK_IMAGE_IN_THREAD)
+        notes.append(messages.SLACK_IMAGE_IN_THREAD.format())
     if notes:
         blocks.append({"type": "context", "elements": [mrkdwn("  ·  ".join(notes))]})
     return blocks
@@ -230,7 +229,7 @@ def prompt_blocks(prompt: PromptMessage) -> list[Block]:
     hint = None
     if prompt.open_thread:
         name = f"*{escape(prompt.thread_name)}* — " if prompt.thread_name else ""
-        hint = name + messages.SLACK_REPLY_IN_THREAD
+        hint = name + messages.SLACK_REPLY_IN_THREAD.format()
     return text_blocks(prompt.text, prompt.image, hint)
 
 

@@ -154,14 +154,14 @@ class Inbound:
             work = asyncio.ensure_future(self._command(body, name, tuple(words[1:]), responder))
             done, _ = await asyncio.wait({work}, timeout=ACK_DEADLINE)
             if not done:  # e.g. closing a poll waits for rate-limited edits
-                await responder.acknowledge(messages.SLACK_WORKING)
+                await responder.acknowledge(messages.SLACK_WORKING.format())
             await work
         except Exception:
             log.exception("a Slack command could not be handled")
         finally:
             if ack.response is None:
                 with suppress(Exception):
-                    await ack(text=messages.INTERNAL_ERROR, response_type="ephemeral")
+                    await ack(text=messages.INTERNAL_ERROR.format(), response_type="ephemeral")
 
     async def _command(
         self, body: dict[str, Any], name: str, args: tuple[str, ...], responder: CommandResponder

@@ -11,6 +11,9 @@
   if (!window.EventSource) return;
   const live = document.getElementById("live");
   let state = root.dataset.state;
+  // Percentages the way the page's language writes them ("37%", "37 %").
+  const percent = new Intl.NumberFormat(root.dataset.lang || undefined, { style: "percent" });
+  const shareLabel = root.dataset.shareLabel || "{label}: {share}";
 
   function showTally(data) {
     document.getElementById("total").textContent = data.total_votes;
@@ -19,15 +22,17 @@
     data.options.forEach(function (o) {
       const row = document.querySelector('#bars li[data-option="' + CSS.escape(o.id) + '"]');
       if (!row) return;
-      const pct = Math.round(o.share * 100);
+      const pct = percent.format(o.share);
       row.querySelector(".votes").textContent = o.votes;
-      row.querySelector(".share").textContent = pct + "%";
+      row.querySelector(".share").textContent = pct;
       row.querySelector(".fill").setAttribute("width", (o.share * 100).toFixed(2));
-      row.querySelector(".bar").setAttribute("aria-label", o.label + ": " + pct + "% of votes");
+      row.querySelector(".bar").setAttribute(
+        "aria-label", shareLabel.replace("{label}", o.label).replace("{share}", pct)
+      );
       row.classList.toggle("lead", o.votes > 0 && o.votes === top);
     });
     const best = document.querySelector("#p-best strong");
-    if (best) best.textContent = Math.round(data.p_leader_best * 100) + "%";
+    if (best) best.textContent = percent.format(data.p_leader_best);
   }
 
   const source = new EventSource(root.dataset.events);

@@ -51,6 +51,7 @@ class FakeUser:
     name: str
     roles: list[int] = field(default_factory=list)
     bot: bool = False
+    locale: str = "en-US"  # the user's Discord language, sent with each interaction
 
     def user(self) -> Json:
         return {

@@ -298,7 +298,7 @@ class FakeDiscord(FakeRest):
             "channel": channel,
             "member": user.member(),
             "data": data,
-            "locale": "en-US",
+            "locale": user.locale,
             "guild_locale": "en-US",
             "app_permissions": "2147483647",
             "entitlements": [],

@@ -31,7 +31,7 @@ async def reply_of(run: SlackRun, user: str, text: str) -> str:
     deadline — the reply that followed through the response_url."""
     seen = len(command_replies(run, user))
     first = ack_text(await run.command(user, text))
-    if first != messages.SLACK_WORKING:
+    if first != messages.SLACK_WORKING.format():
         return first
     await run.fake.wait_for(lambda: len(command_replies(run, user)) > seen, 15)
     return str(command_replies(run, user)[seen]["text"])

@@ -1,4 +1,4 @@
-"""Versioned schema migrations: bot/storage/migrations/NNNN_name.sql, applied in order.
+"""Versioned schema migrations: bot/storage/sqlite/migrations/NNNN_name.sql, applied in order.
 
 The applied version lives in SQLite's own header (PRAGMA user_version), so there is no
 bookkeeping table to get out of step with the schema. Each file runs in one transaction
@@ -25,7 +25,7 @@ class Migration:
 
 def load_migrations() -> list[Migration]:
     """The packaged migrations, checked to be numbered 1, 2, 3... without gaps."""
-    folder = resources.files("bot.storage").joinpath("migrations")
+    folder = resources.files("bot.storage.sqlite").joinpath("migrations")
     found: list[Migration] = []
     for entry in folder.iterdir():
         match = _NAME.match(entry.name)

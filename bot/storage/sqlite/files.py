@@ -15,8 +15,8 @@ import aiosqlite
 
 from bot.errors import StorageError
 from bot.private_files import create_private, make_folders, make_private
-from bot.storage.migrate import load_migrations
-from bot.storage.writer import GroupCommitWriter, Operation
+from bot.storage.sqlite.migrate import load_migrations
+from bot.storage.sqlite.writer import GroupCommitWriter, Operation
 
 T = TypeVar("T")
 

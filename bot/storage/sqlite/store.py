@@ -17,8 +17,6 @@ import aiosqlite
 
 from bot.core.refs import ChannelRef, MessageRef, UserRef
 from bot.errors import StorageError
-from bot.storage import post_ops, prompt_ops, round_ops
-from bot.storage import sqlite_ops as ops
 from bot.storage.base import (
     Ballot,
     BallotRequest,
@@ -41,9 +39,10 @@ from bot.storage.codec import (
     poll_from_row,
     to_micros,
 )
-from bot.storage.migrate import apply_migrations
-from bot.storage.sqlite_files import ReadOnlyWriter, open_reader, prepare_private
-from bot.storage.writer import GroupCommitWriter, WriterStats
+from bot.storage.sqlite import ops, post_ops, prompt_ops, round_ops
+from bot.storage.sqlite.files import ReadOnlyWriter, open_reader, prepare_private
+from bot.storage.sqlite.migrate import apply_migrations
+from bot.storage.sqlite.writer import GroupCommitWriter, WriterStats
 
 Synchronous = Literal["FULL", "NORMAL"]
 
