@@ -5,6 +5,7 @@ and the next daily prompt. Times are in the store's zone (a prompt's own zone if
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -39,7 +40,8 @@ def config_line(config: LoadedConfig) -> str:
         where = str(config.sources[0])
     else:
         where = f"{config.root} ({len(config.sources)} files)"
-    return f"config {where}; database {redact_url(config.database_url)}"
+    database = re.sub(r"://[^/@\s]*@", "://", redact_url(config.database_url))  # no user either
+    return f"config {where}; database {database}"
 
 
 def describe_ready(platform: str, details: Mapping[str, str]) -> str:
