@@ -26,6 +26,7 @@ from bot.publisher import Publisher
 from bot.reconcile import Reconciler
 from bot.storage.base import Store
 from bot.storage.sqlite.writer import WriterStats
+from bot.summary import describe_ready
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class App:
         # hour); older delivery ids only make the table grow.
         await self.store.prune_deliveries(self.clock.now() - DELIVERY_MEMORY)
         moved = await self.polls.sync_config()
+        await self.prompts.sync_config()  # what may be caught up starts now
         for adapter in self.adapters.values():
             await adapter.start(self)
         await self.reconcile()
@@ -179,6 +181,7 @@ class App:
         i18n.set_process_default(config.settings.store.locale)  # a new store.locale
         with self.speaking():
             moved = await self.polls.sync_config()
+            await self.prompts.sync_config()
             await self.reconcile()
             await self.show_close_times(moved)
         self._wake.set()  # the loop recomputes when to wake
@@ -244,7 +247,7 @@ class App:
                     log.debug("reply to prompt %s counted", post.prompt_id)
             elif isinstance(event, AdapterReady):
                 self.ready.add(event.platform)
-                log.info("%s is ready", event.platform)
+                log.info(describe_ready(event.platform, event.details), extra=event.details)
         except Exception as error:
             kind = type(event).__name__
             what = FAILED_EVENTS.get(kind, f"{kind} events failed")

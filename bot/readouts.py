@@ -9,7 +9,7 @@ from typing import Any
 from bot.config import LoadedConfig
 from bot.polls.results import PollResults, with_schedule
 from bot.polls.service import PollService
-from bot.scheduler import PlannedRun, plan
+from bot.scheduler import PlannedRun, pending_catch_ups, plan
 from bot.storage.base import PromptPost
 
 REPORT_DAYS = 14  # the engagement report's default window
@@ -49,15 +49,22 @@ def poll_summary(results: PollResults) -> dict[str, Any]:
 
 
 async def planned_runs(
-    config: LoadedConfig, service: PollService, start: datetime, end: datetime
+    config: LoadedConfig,
+    service: PollService,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
 ) -> list[PlannedRun]:
-    """What `engagebot schedule` lists between start and end."""
+    """What `engagebot schedule` lists between start and end; when that includes now, a
+    missed prompt the bot posts at once ("now, catch-up of 10:00") is listed at now."""
     store = service.store
+    now = now or service.clock.now()
     # Open polls as the config has them now: the bot applies it at its next start or
     # reload (SIGHUP), and a merchant who asks has usually just edited it.
     records = {r.poll_id: service.as_configured(r) for r in await store.list_polls()}
     seqs = {p.id: await store.last_prompt_seq(p.id) for p in config.settings.prompts}
-    return plan(config, service.polls, records, seqs, start, end)
+    catch_ups = await pending_catch_ups(config, store, now)
+    return plan(config, service.polls, records, seqs, start, end, now, catch_ups)
 
 
 def report_window(

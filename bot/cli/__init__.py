@@ -10,6 +10,7 @@ import logging
 import click
 
 from bot import __version__
+from bot.logs import LogFormat, level_for, setup_logging
 
 
 class _Group(click.Group):
@@ -29,11 +30,22 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="engagebot")
-@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def main(verbose: int) -> None:
+@click.option("-v", "--verbose", count=True, help="Debug output (-vv: libraries' too).")
+@click.option("-q", "--quiet", is_flag=True, help="Warnings and errors only.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line (for containers).",
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool, log_format: LogFormat) -> None:
     """engagebot: product polls and daily prompts for your shop's community."""
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # `run` tells what it does at INFO; the other commands answer on stdout and log
+    # only warnings unless asked.
+    default = logging.INFO if ctx.invoked_subcommand == "run" else logging.WARNING
+    setup_logging(level_for(verbose, quiet, default), log_format, verbose)
 
 
 # Imported for their side effect of adding commands to `main`.

@@ -63,8 +63,11 @@ def schedule(config_path: Path | None, days: int, from_date: datetime | None, fm
     for column in ("local time", "UTC", "what", "id", "channel", "text"):
         table.add_column(column)
     for run in runs:
+        when = f"{run.local_time:%a %Y-%m-%d %H:%M %Z}"
+        if run.catch_up_of is not None:
+            when = f"now (catch-up of {run.catch_up_of:%H:%M})"
         table.add_row(
-            f"{run.local_time:%a %Y-%m-%d %H:%M %Z}",
+            when,
             f"{run.utc_time:%H:%M}",
             run.kind.replace("_", " "),
             run.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,3 +70,15 @@ class ServesHttp(Protocol):
     def http_endpoint(self) -> HttpEndpoint | None: ...
 
     def serve_on_web_host(self) -> None: ...
+
+
+@runtime_checkable
+class LocalInput(Protocol):
+    """An adapter fed by a local terminal (the console), whose input can end. Chat
+    platforms serve until the process is stopped; this one can finish on its own."""
+
+    name: str
+    # Set when input ended: end of file (stdin closed or a script done) or /quit.
+    finished: asyncio.Event
+    # True when the user asked to stop the whole bot (/quit), not just at end of input.
+    quit_requested: bool

@@ -228,6 +228,7 @@ class PollService:
                         log.warning("poll %s was never open: its window passed while down", poll.id)
                     continue
                 if await self.store.open_poll(poll.id, now, self.closes_at(poll, now), "schedule"):
+                    self._log_opened(poll, now, "schedule")
                     done.append(Transition(poll.id, PollState.OPEN))
                     record = await self.record(poll.id)
             due = record.closes_at
@@ -235,6 +236,7 @@ class PollService:
             # notices now, after downtime.
             is_due = record.state is PollState.OPEN and due is not None and due <= now
             if is_due and due and await self.store.close_poll(poll.id, due, "schedule"):
+                log.info("poll %s closed (schedule)", poll.id, extra={"poll": poll.id})
                 done.append(Transition(poll.id, PollState.CLOSED))
         return done
 
@@ -250,7 +252,15 @@ class PollService:
             return False
         now = self.clock.now()
         await self.store.ensure_polls([poll_id])
-        return await self.store.open_poll(poll_id, now, self.closes_at(poll, now), by)
+        opened = await self.store.open_poll(poll_id, now, self.closes_at(poll, now), by)
+        if opened:
+            self._log_opened(poll, now, by)
+        return opened
+
+    def _log_opened(self, poll: PollConfig, now: datetime, by: str) -> None:
+        closes = self.closes_at(poll, now)
+        until = f", closes {human(closes, self.config.zone)}" if closes else ""
+        log.info("poll %s opened (%s)%s", poll.id, by, until, extra={"poll": poll.id})
 
     async def close(self, poll_id: str, by: str) -> CloseOutcome:
         """Close now; closing happens once. A poll that never opened is cancelled: no
@@ -263,7 +273,9 @@ class PollService:
             return CloseOutcome.ALREADY_CLOSED
         if before.state is PollState.SCHEDULED:
             await self.store.mark_announced(poll_id, now)
+            log.info("poll %s cancelled before opening (%s)", poll_id, by, extra={"poll": poll_id})
             return CloseOutcome.CANCELLED
+        log.info("poll %s closed (%s)", poll_id, by, extra={"poll": poll_id})
         return CloseOutcome.CLOSED
 
     # -- reading ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ and every local date has at most one post."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -75,3 +76,12 @@ def next_occurrence(prompt: PromptConfig, zone: ZoneInfo, after: datetime) -> Oc
         if found.due_at > after:
             return found
     return None
+
+
+def timing_key(prompt: PromptConfig, zone: ZoneInfo) -> str:
+    """What decides when a set posts (at, days, cron, zone), as stored text: when it
+    changes, missed posts are caught up only from the moment the change is seen."""
+    days = sorted(prompt.days, key=WEEKDAYS.index) if prompt.days is not None else None
+    cron = " ".join(prompt.cron.split()) if prompt.cron is not None else None
+    timing = {"at": prompt.at, "days": days, "cron": cron, "zone": zone.key}
+    return json.dumps(timing, sort_keys=True, separators=(",", ":"))

@@ -19,8 +19,8 @@ from bot.core.content import Content, PromptMessage
 from bot.core.events import MessageReceived
 from bot.core.refs import ChannelRef, MessageRef
 from bot.prompts.rotation import question_index
-from bot.prompts.schedule import Occurrence, next_occurrence, occurrence_on
-from bot.storage.base import PostKind, PromptPost, Store, prompt_subject
+from bot.prompts.schedule import Occurrence, next_occurrence, occurrence_on, timing_key
+from bot.storage.base import PostKind, PromptPost, PromptSetSeen, Store, prompt_subject
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class PromptService:
         self.clock = clock
         # Prompt days fully claimed by this process: skip them without asking the store.
         self._done: set[tuple[str, date]] = set()
+        self._seen: dict[str, PromptSetSeen] = {}  # see sync_config
 
     @property
     def prompts(self) -> list[PromptConfig]:
@@ -51,15 +52,38 @@ class PromptService:
 
     # -- when ---------------------------------------------------------------------------
 
+    async def sync_config(self) -> None:
+        """Record that the bot runs with each configured prompt set and its timing from
+        now (kept if seen before): the start of what may be caught up."""
+        timings = {p.id: timing_key(p, self.zone(p)) for p in self.prompts}
+        self._seen = await self.store.see_prompt_sets(timings, self.clock.now())
+
+    async def load_seen(self) -> None:
+        """Read what sync_config records, without recording anything (`schedule`)."""
+        self._seen = await self.store.prompt_sets()
+
+    def catch_up_from(self, prompt: PromptConfig) -> datetime | None:
+        """Since when the bot has run with this set and its current timing; None if it
+        never has (then the next start sees it from that moment on)."""
+        seen = self._seen.get(prompt.id)
+        if seen is None or seen.schedule not in ("", timing_key(prompt, self.zone(prompt))):
+            return None
+        return seen.schedule_since
+
     def due_now(self, now: datetime | None = None) -> list[Occurrence]:
         """Today's occurrences (in each prompt's zone) that are due and not too late for
-        the prompt's catch-up policy. Past days are never caught up."""
+        the prompt's catch-up policy. Past days are never caught up, nor a time before
+        the bot ran with the set and its current timing (as cron never runs a job for
+        times before it was created): first started at 17:36, no 08:00 question."""
         now = now or self.clock.now()
         due: list[Occurrence] = []
         for prompt in self.prompts:
             zone = self.zone(prompt)
             today = occurrence_on(prompt, zone, now.astimezone(zone).date())
             if today is None or today.due_at > now:
+                continue
+            since = self.catch_up_from(prompt)
+            if since is None or today.due_at < since:
                 continue
             if prompt.catch_up == "none" and now - today.due_at > ON_TIME_GRACE:
                 continue

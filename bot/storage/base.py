@@ -6,7 +6,7 @@ which messages were posted, and every customer's ballot."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Protocol
@@ -113,6 +113,17 @@ class PromptPost:
     @property
     def message(self) -> MessageRef | None:
         return MessageRef(self.channel, self.message_id) if self.message_id else None
+
+
+@dataclass(frozen=True)
+class PromptSetSeen:
+    """When the bot first ran with a prompt set, and since when with its current timing:
+    occurrences due before `schedule_since` are never caught up."""
+
+    prompt_id: str
+    first_seen_at: datetime
+    schedule: str  # the timing as last seen (bot.prompts.schedule.timing_key); "" unknown
+    schedule_since: datetime
 
 
 class PostKind(enum.StrEnum):
@@ -287,6 +298,17 @@ class Store(Protocol):
         self, prompt_id: str | None = None, since: datetime | None = None
     ) -> list[PromptPost]:
         """Posts (claimed or confirmed) with their reply counts, oldest first."""
+
+    async def see_prompt_sets(
+        self, schedules: Mapping[str, str], at: datetime
+    ) -> dict[str, PromptSetSeen]:
+        """Record that the bot runs with these prompt sets (id -> timing key) from `at`:
+        a set never seen before is first seen now; a set whose timing changed has it
+        since now (an unknown timing, "", is adopted as it was). Returns every set's
+        record, these included."""
+
+    async def prompt_sets(self) -> dict[str, PromptSetSeen]:
+        """Every prompt set the bot has run with (read only)."""
 
     # Run-off rounds, and what results, exports and reports read.
     async def create_round(

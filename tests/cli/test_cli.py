@@ -180,7 +180,7 @@ def test_run_exits_cleanly_when_a_platform_refuses_at_start(write_config: WriteC
     secret = "MTIzNDU2.c2VjcmV0.secret-token-value"
     done = engagebot("run", "-c", str(path), env={"DISCORD_TOKEN": secret})  # hangs = timeout
     assert done.returncode == 1
-    assert done.stderr.startswith("error: could not log in to Discord")
+    assert done.stderr.splitlines()[-1].startswith("error: could not log in to Discord")
     assert secret not in done.stderr + done.stdout
     assert "Traceback" not in done.stderr
 

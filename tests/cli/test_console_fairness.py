@@ -13,6 +13,7 @@ from bot import messages
 from bot.adapters.console import render
 from tests.cli_runner import engagebot
 from tests.conftest import BASIC_CONFIG, WriteConfig
+from tests.prompts.test_prompts_in_app import running_since_yesterday
 
 VOTE_LIKE = ("1.5", "-1", "１", "0", "99", "²", "+2", "3.")
 EVERY_COMMAND = ("/vote", "/as", "/polls", "/results", "/open", "/close", "/help", "/quit")
@@ -85,6 +86,8 @@ prompts:
 
 def test_only_real_text_is_a_reply_to_the_daily_question(write_config: WriteConfig) -> None:
     path = write_config(PROMPT_CONFIG)
+    assert engagebot("run", "-c", str(path)).returncode == 0  # first run: sees the set
+    running_since_yesterday(path)  # so today's 00:00 question is caught up
     script = ["", "   ", "...", "\u200b", *VOTE_LIKE, "Col du Galibier!", "/as bob", "👍"]
     done = engagebot("run", "-c", str(path), stdin="\n".join(script) + "\n")
     assert done.returncode == 0, done.stderr

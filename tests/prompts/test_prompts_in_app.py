@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,6 +54,13 @@ def prompt_config(
     return write_config(
         PROMPTS.format(zone=zone, channels=channels, schedule=schedule, catch_up=catch_up)
     )
+
+
+async def first_run(path: Path, at: datetime = MONDAY_9) -> None:
+    """The bot's first start with the config, before the prompt's time (it catches up
+    only what was due after it first ran with the set)."""
+    async with running_app(path, FakeClock(at)) as (_, platform):
+        assert prompts_sent(platform) == []
 
 
 def prompts_sent(platform: RecordingPlatform) -> list[tuple[str, str]]:
@@ -126,6 +134,7 @@ async def test_downtime_over_several_days_catches_up_only_today(
     write_config: WriteConfig,
 ) -> None:
     path = prompt_config(write_config)
+    await first_run(path)
     async with running_app(path, FakeClock(MONDAY_9 + timedelta(hours=2))) as (_, platform):
         assert len(prompts_sent(platform)) == 1  # Monday
     thursday_noon = FakeClock(MONDAY_9 + timedelta(days=3, hours=3))
@@ -161,6 +170,7 @@ async def test_two_schedulers_on_one_database_post_once(write_config: WriteConfi
 
 async def test_rotation_continues_after_restart(write_config: WriteConfig) -> None:
     path = prompt_config(write_config)
+    await first_run(path)
     texts: list[str] = []
     for day in range(4):
         clock = FakeClock(MONDAY_9 + timedelta(days=day, hours=2))
@@ -171,6 +181,7 @@ async def test_rotation_continues_after_restart(write_config: WriteConfig) -> No
 
 async def test_removed_prompt_stops_and_keeps_history(write_config: WriteConfig) -> None:
     path = prompt_config(write_config)
+    await first_run(path)
     async with running_app(path, FakeClock(MONDAY_9 + timedelta(hours=2))) as (app, platform):
         assert len(prompts_sent(platform)) == 1
         text = path.read_text().split("prompts:")[0]
@@ -188,6 +199,7 @@ async def test_removed_prompt_stops_and_keeps_history(write_config: WriteConfig)
 
 async def test_replies_are_counted_once_per_message(write_config: WriteConfig) -> None:
     path = prompt_config(write_config)
+    await first_run(path)
     async with running_app(path, FakeClock(MONDAY_9 + timedelta(hours=2))) as (app, _):
         posts = await app.store.prompt_posts()
         prompt_message = posts[0].message
@@ -208,6 +220,8 @@ async def test_replies_are_counted_once_per_message(write_config: WriteConfig) -
 def test_console_replies_and_cli_history(write_config: WriteConfig, tmp_path: Path) -> None:
     # A schedule that is always due today: every day at 00:00 in the store's zone.
     path = prompt_config(write_config, schedule='cron: "0 0 * * *"')
+    assert engagebot("run", "-c", str(path)).returncode == 0  # first seen now: after 00:00
+    running_since_yesterday(path)
     run = engagebot("run", "-c", str(path), stdin="What a ride!\n/as bob\nSame here\n")
     assert run.returncode == 0, run.stderr
     assert "💬 #general [daily] First question?" in run.stdout
@@ -216,6 +230,17 @@ def test_console_replies_and_cli_history(write_config: WriteConfig, tmp_path: Pa
     data = json.loads(history.stdout)
     assert data[0]["id"] == "daily"
     assert [(p["question"], p["replies"]) for p in data[0]["posts"]] == [("First question?", 2)]
+
+
+def running_since_yesterday(path: Path) -> None:
+    """As if the bot had run with its prompt sets since yesterday (a real-time CLI run
+    records when it first ran with them)."""
+    yesterday = int((datetime.now(UTC) - timedelta(days=1)).timestamp() * 1_000_000)
+    with sqlite3.connect(path.parent / "data" / "engagebot.db") as db:
+        db.execute(
+            "UPDATE prompt_sets SET first_seen_at = ?, schedule_since = ?", (yesterday, yesterday)
+        )
+    db.close()
 
 
 def test_cli_schedule_json(write_config: WriteConfig) -> None:

@@ -69,7 +69,8 @@ class ConsoleAdapter:
         self._stdout = stdout or sys.stdout
         self._echo = not self._stdin.isatty()  # a piped transcript shows what was typed
         self.user = DEFAULT_USER
-        self.finished = asyncio.Event()
+        self.finished = asyncio.Event()  # input ended (LocalInput)
+        self.quit_requested = False  # /quit stops the bot; end of input only the console
         self._ids = itertools.count(1)
         self._last_poll: PollMessage | None = None
         self._polls: dict[str, PollMessage] = {}  # every poll shown, for /vote
@@ -185,6 +186,7 @@ class ConsoleAdapter:
         name, args = (words[0].lower(), tuple(words[1:])) if words else ("", ())
         responder = _Private(self, self.user)
         if name in ("quit", "exit"):
+            self.quit_requested = True
             return False
         if name in ("help", ""):
             self.write(render.help_text(self.user))

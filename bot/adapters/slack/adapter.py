@@ -112,6 +112,7 @@ class SlackAdapter:
         self.team_id = ""
         self.bot_user_id = ""
         self._bot_id = ""
+        self._bot_name = self._team_name = ""
 
     @property
     def bolt(self) -> AsyncApp:
@@ -194,7 +195,14 @@ class SlackAdapter:
         except BaseException:
             await self.stop()  # no half-open sockets or sessions left behind
             raise
-        await sink.handle(AdapterReady(PLATFORM, {"team": self.team_id, "mode": settings.mode}))
+        details = {
+            "user": self._bot_name or self.bot_user_id,
+            "user_id": self.bot_user_id,
+            "team": self._team_name or self.team_id,
+            "team_id": self.team_id,
+            "mode": settings.mode,
+        }
+        await sink.handle(AdapterReady(PLATFORM, details))
 
     async def started(self) -> None:
         pass
@@ -223,6 +231,8 @@ class SlackAdapter:
         self.team_id = str(auth.get("team_id") or "")
         self.bot_user_id = str(auth.get("user_id") or "")
         self._bot_id = str(auth.get("bot_id") or "")
+        self._bot_name = str(auth.get("user") or "")  # for the start-up log line
+        self._team_name = str(auth.get("team") or "")
 
     def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
         """bolt's authorize hook: one workspace, one bot token, identity known. (A plain

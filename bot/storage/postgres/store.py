@@ -13,7 +13,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ from bot.storage.base import (
     PostKind,
     PromptPost,
     PromptReply,
+    PromptSetSeen,
     Tally,
 )
 from bot.storage.codec import (
@@ -48,6 +49,7 @@ from bot.storage.sqlite.post_ops import KEY_BYTES
 from bot.storage.sqlite.post_ops import POST_COLUMNS as CLAIM_COLUMNS
 from bot.storage.sqlite.post_ops import post_from_row as claim_from_row
 from bot.storage.sqlite.prompt_ops import POST_COLUMNS as PROMPT_POST_COLUMNS
+from bot.storage.sqlite.prompt_ops import SET_COLUMNS, set_from_row
 from bot.storage.sqlite.prompt_ops import post_from_row as prompt_post_from_row
 from bot.storage.sqlite.round_ops import ROUND_COLUMNS, round_from_row
 from bot.storage.sqlite.writer import WriterStats
@@ -600,6 +602,32 @@ class PostgresStore:
             user.key,
             to_micros(at),
         )
+
+    async def see_prompt_sets(
+        self, schedules: Mapping[str, str], at: datetime
+    ) -> dict[str, PromptSetSeen]:
+        micros = to_micros(at)
+
+        async def run(conn: Conn) -> dict[str, PromptSetSeen]:
+            for prompt_id, schedule in schedules.items():
+                await conn.execute(
+                    "INSERT INTO prompt_sets AS s (prompt_id, first_seen_at, schedule, "
+                    "schedule_since) VALUES ($1, $2, $3, $2) ON CONFLICT (prompt_id) DO UPDATE "
+                    "SET schedule_since = CASE WHEN s.schedule = '' THEN s.schedule_since "
+                    "ELSE EXCLUDED.schedule_since END, schedule = EXCLUDED.schedule "
+                    "WHERE s.schedule <> EXCLUDED.schedule",
+                    prompt_id,
+                    micros,
+                    schedule,
+                )
+            rows = await conn.fetch(f"SELECT {SET_COLUMNS} FROM prompt_sets")
+            return {row[0]: set_from_row(row) for row in rows}
+
+        return await self._write(run)
+
+    async def prompt_sets(self) -> dict[str, PromptSetSeen]:
+        rows = await self._fetch(f"SELECT {SET_COLUMNS} FROM prompt_sets")
+        return {row[0]: set_from_row(row) for row in rows}
 
     async def prompt_posts(
         self, prompt_id: str | None = None, since: datetime | None = None

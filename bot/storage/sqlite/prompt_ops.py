@@ -4,12 +4,12 @@ writer (see writer.py), plus the row conversion for reads."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from bot.core.refs import ChannelRef, MessageRef, UserRef
-from bot.storage.base import PromptPost
+from bot.storage.base import PromptPost, PromptSetSeen
 from bot.storage.codec import from_micros, opt_from_micros
 
 POST_COLUMNS = (
@@ -119,5 +119,40 @@ def record_reply(
             ),
         )
         return cursor.rowcount == 1
+
+    return run
+
+
+SET_COLUMNS = "prompt_id, first_seen_at, schedule, schedule_since"
+# What migration 0005 records for sets that posted before it (same columns).
+SETS_BEFORE_0005 = (
+    "SELECT prompt_id, MIN(created_at), '', MIN(created_at) FROM prompt_days GROUP BY prompt_id"
+)
+
+
+def set_from_row(row: Sequence[Any]) -> PromptSetSeen:
+    return PromptSetSeen(
+        prompt_id=row[0],
+        first_seen_at=from_micros(row[1]),
+        schedule=row[2],
+        schedule_since=from_micros(row[3]),
+    )
+
+
+def see_sets(
+    schedules: Mapping[str, str], at: int
+) -> Callable[[sqlite3.Connection], dict[str, PromptSetSeen]]:
+    def run(conn: sqlite3.Connection) -> dict[str, PromptSetSeen]:
+        for prompt_id, schedule in schedules.items():
+            conn.execute(
+                "INSERT INTO prompt_sets (prompt_id, first_seen_at, schedule, schedule_since) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (prompt_id) DO UPDATE SET "
+                "schedule_since = CASE WHEN schedule = '' THEN schedule_since "
+                "ELSE excluded.schedule_since END, schedule = excluded.schedule "
+                "WHERE schedule <> excluded.schedule",
+                (prompt_id, at, schedule, at),
+            )
+        rows = conn.execute(f"SELECT {SET_COLUMNS} FROM prompt_sets").fetchall()
+        return {row[0]: set_from_row(row) for row in rows}
 
     return run

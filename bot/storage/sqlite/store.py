@@ -8,7 +8,7 @@ see the last committed state."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +27,7 @@ from bot.storage.base import (
     PostKind,
     PromptPost,
     PromptReply,
+    PromptSetSeen,
     Tally,
 )
 from bot.storage.codec import (
@@ -319,6 +320,19 @@ class SqliteStore:
         return [prompt_ops.post_from_row(row) for row in rows]
 
     # -- run-off rounds, secrets, reports ---------------------------------------------
+
+    async def see_prompt_sets(
+        self, schedules: Mapping[str, str], at: datetime
+    ) -> dict[str, PromptSetSeen]:
+        return await self._writer.submit(prompt_ops.see_sets(dict(schedules), to_micros(at)))
+
+    async def prompt_sets(self) -> dict[str, PromptSetSeen]:
+        table = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'prompt_sets'"
+        if await self._fetch(table):
+            rows = await self._fetch(f"SELECT {prompt_ops.SET_COLUMNS} FROM prompt_sets")
+        else:  # a read-only look at a schema older than 0005: as its migration will see it
+            rows = await self._fetch(prompt_ops.SETS_BEFORE_0005)
+        return {row[0]: prompt_ops.set_from_row(row) for row in rows}
 
     async def create_round(
         self, round_: PollRound, opened_at: datetime, closes_at: datetime | None

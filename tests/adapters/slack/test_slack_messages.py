@@ -4,7 +4,7 @@ the app as MessageReceived(thread_of=the prompt)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.clock import FakeClock
@@ -114,6 +114,9 @@ MONDAY_0930_PARIS = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 async def test_daily_prompt_is_posted_and_thread_replies_are_counted(tmp_path: Path) -> None:
     async with fake_slack() as fake:
         path = write_config(tmp_path, fake, prompts=PROMPT)
+        # Running since before 09:00 (a set first seen after its time is not caught up).
+        async with running(path, fake, FakeClock(MONDAY_0930_PARIS - timedelta(hours=1))):
+            pass
         async with running(path, fake, FakeClock(MONDAY_0930_PARIS)) as run:
             loop = asyncio.create_task(run.app.run())  # due at 09:00: caught up at once
             try:
