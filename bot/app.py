@@ -213,8 +213,7 @@ class App:
         """Each platform: "ready", "starting" (not connected yet) or "disconnected"."""
         status: dict[str, str] = {}
         for name, adapter in self.adapters.items():
-            # Adapters that can lose their connection say so with `connected`.
-            connected = getattr(adapter, "connected", True)
+            connected = adapter.connected
             if name not in self.ready:
                 status[name] = "starting"
             else:

@@ -50,6 +50,8 @@ class RecordingPlatform:
     async def start(self, sink: EventSink) -> None:
         self.sink = sink
 
+    connected: bool = True
+
     async def started(self) -> None:
         pass
 

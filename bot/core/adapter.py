@@ -35,6 +35,10 @@ class Adapter(Protocol):
     async def start(self, sink: EventSink) -> None:
         """Connect and begin delivering events to sink; returns once connected."""
 
+    @property
+    def connected(self) -> bool:
+        """The platform connection is up now (readiness: False while reconnecting)."""
+
     async def started(self) -> None:
         """The app finished its start-up posts; interactive input may begin."""
 

@@ -78,6 +78,8 @@ class ServerBackedPlatform:
     async def start(self, sink: EventSink) -> None:
         self.sink = sink
 
+    connected: bool = True
+
     async def started(self) -> None:
         pass
 

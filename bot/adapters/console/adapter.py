@@ -97,6 +97,10 @@ class ConsoleAdapter:
             self._reader.cancel()
         self._stdout.flush()
 
+    @property
+    def connected(self) -> bool:
+        return True  # the terminal is always there (its end is `finished`)
+
     async def find_sent(self, channel: ChannelRef, key: str, since: datetime) -> MessageRef | None:
         return None  # nothing posted here outlives the process
 

@@ -204,6 +204,14 @@ class SlackAdapter:
         }
         await sink.handle(AdapterReady(PLATFORM, details))
 
+    @property
+    def connected(self) -> bool:
+        """Identified and listening (Socket Mode reconnects by itself: slack_sdk's client
+        says so only asynchronously, so a dropped socket shows here once it gives up)."""
+        return self._bolt is not None and (
+            self._socket is not None or self._runner is not None or self.on_web_host
+        )
+
     async def started(self) -> None:
         pass
 
