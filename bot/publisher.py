@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from bot import process_identity
 from bot.clock import Clock
 from bot.core.adapter import Adapter
 from bot.core.content import Content
@@ -100,10 +101,14 @@ class Publisher:
         if known is not None and known.message is not None:
             self._confirmed[slot] = known.message
             return known.message
+        steal_from: str | None = None
         if known is not None and known.not_before > now:
-            self._retry_at[slot] = known.not_before  # held elsewhere, or backing off
-            return None
-        claim = await self.store.take_post(kind, subject, channel, now, now + HOLD)
+            if not self._holder_gone(known):
+                self._retry_at[slot] = known.not_before  # held elsewhere, or backing off
+                return None
+            steal_from = known.holder  # its sender died here: no need to wait out the hold
+        me = process_identity.current()
+        claim = await self.store.take_post(kind, subject, channel, now, now + HOLD, me, steal_from)
         if claim is None:  # another process took it a moment ago
             self._retry_at[slot] = now + HOLD
             return None
@@ -122,6 +127,15 @@ class Publisher:
             await self.store.confirm_post(claim, message, self.clock.now())
             self._confirmed[slot] = message
         return message
+
+    @staticmethod
+    def _holder_gone(claim: PostClaim) -> bool:
+        holder = claim.holder
+        return (
+            holder is not None
+            and holder != process_identity.current()
+            and (process_identity.is_gone(holder))
+        )
 
     async def _find(self, slot: Slot, adapter: Adapter, claim: PostClaim) -> MessageRef | None:
         """Look on the platform for what the latest send left; raises when it cannot

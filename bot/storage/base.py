@@ -154,6 +154,7 @@ class PostClaim:
     message_id: str | None = None  # None: not confirmed (yet)
     posted_at: datetime | None = None
     last_sent_at: datetime | None = None  # the latest send; None: never sent
+    holder: str | None = None  # the process sending it now (bot.process_identity)
     resumed: bool = False  # taken over from an earlier holder
 
     @property
@@ -233,9 +234,12 @@ class Store(Protocol):
         channel: ChannelRef,
         at: datetime,
         hold_until: datetime,
+        holder: str = "",
+        steal_from: str | None = None,
     ) -> PostClaim | None:
-        """Claim a post (held until hold_until), or take over an unconfirmed claim that
-        nobody holds any more (resumed=True). None if it was posted, or is held now."""
+        """Claim a post for `holder` (held until hold_until), or take over an unconfirmed
+        claim that nobody holds any more, or that `steal_from` (a process known to be
+        gone) holds (resumed=True). None if it was posted, or is held now."""
 
     async def get_post(
         self, kind: PostKind, subject: str, channel: ChannelRef

@@ -410,6 +410,8 @@ class PostgresStore:
         channel: ChannelRef,
         at: datetime,
         hold_until: datetime,
+        holder: str = "",
+        steal_from: str | None = None,
     ) -> PostClaim | None:
         where = (kind.value, subject, channel.platform, channel.id)
         now, until = to_micros(at), to_micros(hold_until)
@@ -418,22 +420,25 @@ class PostgresStore:
             created = _count(
                 await conn.execute(
                     "INSERT INTO posts (kind, subject, platform, channel_id, claim_key, "
-                    "claimed_at, not_before) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                    "claimed_at, not_before, holder) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                     "ON CONFLICT (kind, subject, platform, channel_id) DO NOTHING",
                     *where,
                     secrets.token_hex(KEY_BYTES),
                     now,
                     until,
+                    holder or None,
                 )
             )
             if not created:
                 taken = _count(
                     await conn.execute(
-                        f"UPDATE posts SET not_before = $5 WHERE {_WHERE_POST} "
-                        "AND message_id IS NULL AND not_before <= $6",
+                        f"UPDATE posts SET not_before = $5, holder = $7 WHERE {_WHERE_POST} "
+                        "AND message_id IS NULL AND (not_before <= $6 OR holder = $8)",
                         *where,
                         until,
                         now,
+                        holder or None,
+                        steal_from,
                     )
                 )
                 if not taken:
@@ -461,8 +466,8 @@ class PostgresStore:
 
         async def run(conn: Conn) -> None:
             await conn.execute(
-                "UPDATE posts SET message_id = $1, posted_at = $2, last_error = NULL "
-                "WHERE claim_key = $3",
+                "UPDATE posts SET message_id = $1, posted_at = $2, last_error = NULL, "
+                "holder = NULL WHERE claim_key = $3",
                 message.id,
                 micros,
                 claim.key,
@@ -490,8 +495,8 @@ class PostgresStore:
 
     async def post_failed(self, claim: PostClaim, error: str, retry_at: datetime) -> None:
         await self._changed(
-            "UPDATE posts SET attempts = attempts + 1, last_error = $1, not_before = $2 "
-            "WHERE claim_key = $3 AND message_id IS NULL",
+            "UPDATE posts SET attempts = attempts + 1, last_error = $1, not_before = $2, "
+            "holder = NULL WHERE claim_key = $3 AND message_id IS NULL",
             error[:500],
             to_micros(retry_at),
             claim.key,

@@ -14,7 +14,7 @@ from bot.storage.codec import from_micros, opt_from_micros
 
 POST_COLUMNS = (
     "kind, subject, platform, channel_id, claim_key, message_id, claimed_at, not_before, "
-    "attempts, last_error, posted_at, last_sent_at"
+    "attempts, last_error, posted_at, last_sent_at, holder"
 )
 _WHERE_POST = "kind = ? AND subject = ? AND platform = ? AND channel_id = ?"
 KEY_BYTES = 12  # 24 hex characters: a Discord nonce may hold 25
@@ -33,27 +33,35 @@ def post_from_row(row: Sequence[Any]) -> PostClaim:
         last_error=row[9],
         posted_at=opt_from_micros(row[10]),
         last_sent_at=opt_from_micros(row[11]),
+        holder=row[12],
     )
 
 
 def take(
-    kind: PostKind, subject: str, channel: ChannelRef, now: int, hold_until: int
+    kind: PostKind,
+    subject: str,
+    channel: ChannelRef,
+    now: int,
+    hold_until: int,
+    holder: str | None,
+    steal_from: str | None = None,
 ) -> Callable[[sqlite3.Connection], PostClaim | None]:
-    """Create the claim, or take over an unconfirmed one nobody holds (its sender died,
-    or its back-off is over). None: posted already, or someone else holds it now."""
+    """Create the claim, or take over an unconfirmed one nobody holds (its hold or its
+    back-off is over, or it is held by `steal_from`, a process known to be gone). None:
+    posted already, or someone else holds it now."""
     where = (kind.value, subject, channel.platform, channel.id)
 
     def run(conn: sqlite3.Connection) -> PostClaim | None:
         created = conn.execute(
             "INSERT OR IGNORE INTO posts (kind, subject, platform, channel_id, claim_key, "
-            "claimed_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (*where, secrets.token_hex(KEY_BYTES), now, hold_until),
+            "claimed_at, not_before, holder) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (*where, secrets.token_hex(KEY_BYTES), now, hold_until, holder),
         ).rowcount
         if not created:
             taken = conn.execute(
-                f"UPDATE posts SET not_before = ? WHERE {_WHERE_POST} "
-                "AND message_id IS NULL AND not_before <= ?",
-                (hold_until, *where, now),
+                f"UPDATE posts SET not_before = ?, holder = ? WHERE {_WHERE_POST} "
+                "AND message_id IS NULL AND (not_before <= ? OR holder = ?)",
+                (hold_until, holder, *where, now, steal_from),
             ).rowcount
             if not taken:
                 return None
@@ -70,7 +78,8 @@ def confirm(claim: PostClaim, message: MessageRef, at: int) -> Callable[[sqlite3
 
     def run(conn: sqlite3.Connection) -> None:
         conn.execute(
-            "UPDATE posts SET message_id = ?, posted_at = ?, last_error = NULL WHERE claim_key = ?",
+            "UPDATE posts SET message_id = ?, posted_at = ?, last_error = NULL, holder = NULL "
+            "WHERE claim_key = ?",
             (message.id, at, claim.key),
         )
         channel = message.channel
@@ -107,8 +116,8 @@ def failed(key: str, error: str, retry_at: int) -> Callable[[sqlite3.Connection]
 
     def run(conn: sqlite3.Connection) -> None:
         conn.execute(
-            "UPDATE posts SET attempts = attempts + 1, last_error = ?, not_before = ? "
-            "WHERE claim_key = ? AND message_id IS NULL",
+            "UPDATE posts SET attempts = attempts + 1, last_error = ?, not_before = ?, "
+            "holder = NULL WHERE claim_key = ? AND message_id IS NULL",
             (error[:500], retry_at, key),
         )
 

@@ -227,8 +227,12 @@ class SqliteStore:
         channel: ChannelRef,
         at: datetime,
         hold_until: datetime,
+        holder: str = "",
+        steal_from: str | None = None,
     ) -> PostClaim | None:
-        op = post_ops.take(kind, subject, channel, to_micros(at), to_micros(hold_until))
+        op = post_ops.take(
+            kind, subject, channel, to_micros(at), to_micros(hold_until), holder or None, steal_from
+        )
         return await self._writer.submit(op)
 
     async def get_post(self, kind: PostKind, subject: str, channel: ChannelRef) -> PostClaim | None:

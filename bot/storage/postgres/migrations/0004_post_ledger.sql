@@ -12,6 +12,7 @@ CREATE TABLE posts (
     not_before   BIGINT NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
     last_sent_at BIGINT,
+    holder       TEXT,
     last_error   TEXT,
     posted_at    BIGINT,
     PRIMARY KEY (kind, subject, platform, channel_id)

@@ -17,6 +17,7 @@ CREATE TABLE posts (
     not_before  INTEGER NOT NULL,      -- held by a sender, or backing off, until then
     attempts    INTEGER NOT NULL DEFAULT 0,  -- sends that failed
     last_sent_at INTEGER,              -- the latest send; NULL: never sent
+    holder      TEXT,                  -- the process sending it now (host:pid:start); NULL when not held
     last_error  TEXT,
     posted_at   INTEGER,
     PRIMARY KEY (kind, subject, platform, channel_id)
