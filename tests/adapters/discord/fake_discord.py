@@ -253,7 +253,9 @@ class FakeDiscord(FakeRest):
 
     def lose_next_post_answers(self, *how: str) -> None:
         """The next posts are created, then answered "500" (discord.py retries it) or
-        not at all: "drop" closes the connection, as a crash or network cut would."""
+        not at all: "drop" closes the connection, as a crash or network cut would;
+        "hang-after" never answers, "hang-before" never answers and creates nothing
+        (the moment a bot is killed in)."""
         self.post_script.extend(how)
 
     async def deny(self, channel_id: int, permissions: int) -> None:

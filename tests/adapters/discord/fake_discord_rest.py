@@ -45,6 +45,13 @@ def json_response(
     )
 
 
+async def _until_the_client_is_gone(request: web.Request) -> None:
+    """Hold a request unanswered until its client disconnects (aiohttp does not cancel
+    handlers then, and would hold the fake's shutdown for a minute)."""
+    while request.transport is not None and not request.transport.is_closing():
+        await asyncio.sleep(0.05)
+
+
 def error(status: int, code: int, text: str) -> web.Response:
     return json_response({"message": text, "code": code}, status)
 
@@ -243,6 +250,11 @@ class FakeRest:
         except Invalid as problem:
             self._record(request, body, files, 400)
             return error(400, 50035, f"Invalid Form Body: {problem}")
+        if self.post_script and self.post_script[0] == "hang-before":
+            self.post_script.popleft()  # never answered, nothing created: the bot is
+            self._record(request, body, files, 0)  # killed while waiting
+            await _until_the_client_is_gone(request)
+            return web.Response(status=500)  # never read: the client is gone
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             # Discord: the same author reusing a nonce within a few minutes gets the
@@ -270,10 +282,12 @@ class FakeRest:
         # The nonce comes back with the answer and MESSAGE_CREATE, never in history.
         await self.dispatch("MESSAGE_CREATE", {**self.messages[message_id], "nonce": nonce})
         if self.post_script:  # the message exists; the bot never learns its id
-            return self._lose_answer(request, self.post_script.popleft())
+            return await self._lose_answer(request, self.post_script.popleft())
         return json_response({**data, "nonce": nonce})
 
-    def _lose_answer(self, request: web.Request, how: str) -> web.Response:
+    async def _lose_answer(self, request: web.Request, how: str) -> web.Response:
+        if how == "hang-after":  # created; the answer never comes (the bot is killed)
+            await _until_the_client_is_gone(request)
         if how == "500":
             return web.Response(status=500, text="500 Internal Server Error")
         assert how == "drop", how
