@@ -14,6 +14,7 @@ from bot.core.refs import ChannelRef, MessageRef
 from bot.polls import chart
 from bot.polls.live import LiveTally
 from bot.polls.render import render_results
+from bot.polls.results import PollResults
 from bot.polls.service import PollService
 from bot.prompts.service import PromptService
 from bot.publisher import Publisher
@@ -111,7 +112,7 @@ class Reconciler:
         async def build() -> ResultsMessage:
             if poll_id not in self._results:
                 outcome = await self.polls.results(poll_id)
-                self._results[poll_id] = render_results(outcome, await self._chart(poll_id))
+                self._results[poll_id] = render_results(outcome, await self._chart(outcome))
             return self._results[poll_id]
 
         posted = [
@@ -138,10 +139,9 @@ class Reconciler:
             except Exception:
                 log.exception("could not show the final tally on %s", message)
 
-    async def _chart(self, poll_id: str) -> Image | None:
+    async def _chart(self, outcome: PollResults) -> Image | None:
         """The bar chart next to the database, drawn off the event loop; None on failure
         (the results are posted without it)."""
-        outcome = await self.polls.results(poll_id)
         folder = chart.charts_folder(self.config.database_url, self.config.root)
         try:
             path = await asyncio.to_thread(

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.core.adapter import PlatformLimits
 from bot.core.content import Content
-from bot.core.events import EventSink
 from bot.core.refs import ChannelRef, MessageRef
 from bot.errors import PlatformError
+from tests.fakes import RecordingPlatform
 
 
 @dataclass
@@ -62,29 +61,13 @@ class ChatServer:
         return latest
 
 
-@dataclass
-class ServerBackedPlatform:
-    """One bot process's connection to a ChatServer."""
+@dataclass(kw_only=True)
+class ServerBackedPlatform(RecordingPlatform):
+    """One bot process's connection to a ChatServer (what it posts lives there)."""
 
     server: ChatServer
     clock_now: Any  # () -> datetime
-    name: str = "console"
-    limits: PlatformLimits = field(
-        default_factory=lambda: PlatformLimits(50, 200, edit_interval=0.0)
-    )
-    sink: EventSink | None = None
     sends: int = 0
-
-    async def start(self, sink: EventSink) -> None:
-        self.sink = sink
-
-    connected: bool = True
-
-    async def started(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
 
     async def send(self, channel: ChannelRef, content: Content, *, key: str = "") -> MessageRef:
         self.sends += 1

@@ -34,7 +34,7 @@ URBAN = encode_vote("helmets", "urban")
 
 def make_app(path: Path, clock: FakeClock, server: ChatServer) -> App:
     config = load_config(path)
-    platform = ServerBackedPlatform(server, clock.now)
+    platform = ServerBackedPlatform(server=server, clock_now=clock.now)
     return App(config, open_store(config.database_url), [platform], clock, None)
 
 

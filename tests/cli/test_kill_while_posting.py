@@ -6,39 +6,13 @@ predecessor's claim at once (bot/process_identity.py), without waiting out the h
 from __future__ import annotations
 
 import signal
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.cli.bot_process import bot_process
-
-DISCORD_ONLY = """\
-store:
-  name: Velo Corner
-  timezone: Europe/Paris
-database: sqlite:///data/engagebot.db
-platforms:
-  discord:
-    token: ${{DISCORD_TOKEN}}
-    guilds: ["{guild}"]
-    api_base_url: {api}
-    gateway_url: {gateway}
-channels:
-  community:
-    discord: "{channel}"
-polls:
-  - id: helmets
-    question: Which helmet should we stock?
-    channels: [community]
-    duration: 7d
-    options:
-      - id: aero
-        label: AeroLite MIPS
-      - id: urban
-        label: Urban Shell
-"""
+from tests.cli.test_service import console_and_discord
 
 
 @pytest.mark.parametrize("moment", ["hang-after", "hang-before"])
@@ -46,14 +20,7 @@ async def test_killed_mid_post_then_restarted_gives_one_working_message(
     tmp_path: Path, moment: str
 ) -> None:
     async with FakeDiscord() as fake:
-        path = tmp_path / "bot.yaml"
-        text = DISCORD_ONLY.format(
-            guild=fake.guild.id,
-            api=fake.api_url,
-            gateway=fake.gateway_url,
-            channel=fake.channel_id,
-        )
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        path = console_and_discord(tmp_path, fake, console=False)
         env = {"DISCORD_TOKEN": fake.token}
         fake.lose_next_post_answers(moment)
         async with bot_process("run", "-c", str(path), env=env) as first:

@@ -24,9 +24,7 @@ store:
   timezone: Europe/Paris
 database: sqlite:///data/engagebot.db
 platforms:
-  console:
-    staff: [merchant]
-  discord:
+{console}  discord:
     token: ${{DISCORD_TOKEN}}
     guilds: ["{guild}"]
     api_base_url: {api}
@@ -48,10 +46,18 @@ polls:
 """
 
 
-def console_and_discord(folder: Path, fake: FakeDiscord) -> Path:
+CONSOLE = "  console:\n    staff: [merchant]\n"
+
+
+def console_and_discord(folder: Path, fake: FakeDiscord, *, console: bool = True) -> Path:
+    """The shop on Discord (the local fake), with the console too unless console=False."""
     path = folder / "bot.yaml"
     text = CONSOLE_AND_DISCORD.format(
-        guild=fake.guild.id, api=fake.api_url, gateway=fake.gateway_url, channel=fake.channel_id
+        console=CONSOLE if console else "",
+        guild=fake.guild.id,
+        api=fake.api_url,
+        gateway=fake.gateway_url,
+        channel=fake.channel_id,
     )
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
