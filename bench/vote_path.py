@@ -1,5 +1,8 @@
-"""Vote-path benchmark: throughput and latency of cast(), group commit against one commit
-per vote, and tally time as a poll grows. Prints figures, asserts nothing.
+"""Vote-path benchmark: throughput and latency of the path a click takes
+(PollService.vote), of Store.cast() alone, of group commit against one commit per vote,
+beside a raw-SQLite floor measured in the same run; and tally time as a poll grows.
+After every run the running totals are checked against a recount from the ballots.
+Prints figures, asserts nothing about speed.
 
     python bench/vote_path.py [--quick] [--seconds S] [--concurrency N]
                               [--database postgresql://user@host:5432/db [--processes 1,2,4]]
@@ -18,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -25,7 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.clock import SystemClock
+from bot.config import load_config
+from bot.core.actions import encode_vote
+from bot.core.events import ActionInvoked
 from bot.core.refs import UserRef
+from bot.polls.service import PollService
 from bot.storage.base import Ballot, BallotRequest, Decide
 from bot.storage.codec import to_micros
 from bot.storage.postgres import PostgresStore
@@ -34,6 +43,24 @@ from bot.storage.urls import postgres_url
 
 OPTIONS = ("linen-tote", "canvas-tote", "jute-tote")
 POLL = "bench-poll"
+# The poll the service path votes in: single choice, changes allowed, closes in a week
+# (so every reply also says until when the vote can be changed, as a real one does).
+CONFIG = """\
+store: {{name: Bench Shop, timezone: Europe/Paris, currency: EUR}}
+platforms: {{console: {{staff: [merchant]}}}}
+channels: {{community: {{console: general}}}}
+database: sqlite:///{database}
+polls:
+  - id: {poll}
+    question: Which tote should we stock?
+    channels: [community]
+    duration: 7d
+    allow_change: true
+    options:
+      - {{id: linen-tote, label: Linen tote, price: 19.00}}
+      - {{id: canvas-tote, label: Canvas tote, price: 15.00}}
+      - {{id: jute-tote, label: Jute tote, price: 12.00}}
+"""
 
 
 @dataclass
@@ -43,33 +70,41 @@ class VoteRun:
     seconds: float
     latencies: list[float]
     batches: int
+    recount: str = ""  # "exact", or what differs between running totals and recount
 
     def row(self) -> str:
         lat = sorted(self.latencies)
-        p50 = lat[len(lat) // 2] * 1000
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+        p50 = lat[len(lat) // 2] * 1000 if lat else 0.0
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0
         rate = self.votes / self.seconds
         per_batch = self.votes / max(1, self.batches)
         return (
-            f"{self.label:<34} {rate:>9,.0f} {p50:>8.2f} {p99:>8.2f} "
-            f"{self.batches:>8,} {per_batch:>7.1f}"
+            f"{self.label:<38} {rate:>9,.0f} {p50:>8.2f} {p99:>8.2f} "
+            f"{self.batches:>8,} {per_batch:>7.1f}  {self.recount}"
         )
 
 
-class Ids:
-    """Snowflake-like ids: voters random (as in a real server), deliveries increasing."""
+HEADER = f"{'votes/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'commits':>8} {'/commit':>7}  recount"
 
-    def __init__(self, seed: int = 7, scope: str = "") -> None:
+
+class Ids:
+    """Snowflake-like ids: voters random (as in a real server), deliveries increasing.
+    crowd: draw voters from that many customers (so they come back and change their
+    vote); 0: every vote is a new customer."""
+
+    def __init__(self, seed: int = 7, scope: str = "", crowd: int = 0) -> None:
         self.delivery = 1_300_000_000_000_000_000
         self.rng = random.Random(seed)
         self.scope = scope  # delivery ids are unique per database: one scope per run
+        self.crowd = [str(self.rng.getrandbits(60)) for _ in range(crowd)]
 
     def next_delivery(self) -> str:
         self.delivery += self.rng.randrange(1, 4096)
         return f"discord:{self.scope}{self.delivery}"
 
     def voter(self) -> UserRef:
-        return UserRef("discord", str(self.rng.getrandbits(60)), "bench")
+        user = self.rng.choice(self.crowd) if self.crowd else str(self.rng.getrandbits(60))
+        return UserRef("discord", user, "bench")
 
 
 def choose(option: str) -> Decide:
@@ -83,10 +118,56 @@ def choose(option: str) -> Decide:
 class Load:
     """Closed loop: `voters` tasks each casting back to back (throughput, latency under
     saturation). Open loop: `rate` clicks per second arriving on schedule whatever the
-    store does (latency at a given traffic; measured from the scheduled arrival)."""
+    store does (latency at a given traffic; measured from the scheduled arrival).
+    service: through PollService.vote (what a click does, minus the platform) rather
+    than Store.cast(). crowd: see Ids."""
 
     voters: int = 0
     rate: float = 0.0
+    service: bool = False
+    crowd: int = 0
+
+
+class _Silent:
+    """The responder of a benchmark click: the reply is measured, not sent."""
+
+    async def reply_private(self, text: str) -> None:
+        return None
+
+
+Cast = Callable[[], Awaitable[object]]
+
+
+async def _service_caster(
+    store: SqliteStore | PostgresStore, scratch: Path, poll: str, ids: Ids, owner: bool
+) -> Cast:
+    """Each call is one click through PollService.vote, as the app's event handler makes it."""
+    database = scratch / "unused.db"  # the service is handed the store under test
+    (scratch / "bot.yaml").write_text(CONFIG.format(database=database, poll=poll))
+    config = load_config(scratch, secrets_required=False)
+    service = PollService(config, store, SystemClock())
+    if owner:
+        await service.sync_config()
+        await service.open(poll, "bench")
+    else:
+        await service.load_rounds()
+    actions = [encode_vote(poll, option) for option in OPTIONS]
+    responder = _Silent()
+
+    async def cast() -> object:
+        event = ActionInvoked(
+            ids.voter(),
+            random.choice(actions),
+            ids.next_delivery(),
+            datetime.now(UTC),
+            responder,
+        )
+        reply = await service.vote(event)
+        if reply.outcome == "refused":
+            raise RuntimeError(f"the benchmark vote was refused: {reply.text}")
+        return reply
+
+    return cast
 
 
 async def run_votes(
@@ -101,7 +182,7 @@ async def run_votes(
     seed: int = 7,
 ) -> VoteRun:
     """folder: a SQLite scratch folder, or a PostgreSQL URL. owner: this process opens the
-    poll (the others of a multi-process run only vote in it)."""
+    poll (the others of a multi-process run only vote in it) and checks the totals."""
     store: SqliteStore | PostgresStore
     if isinstance(folder, str):
         store = PostgresStore(postgres_url(folder), max_batch=max_batch)
@@ -110,33 +191,41 @@ async def run_votes(
         store = SqliteStore(path, max_batch=max_batch, synchronous=sync)
     await store.open()
     now = datetime.now(UTC)
-    if owner:
-        await store.ensure_polls([poll])
-        await store.open_poll(poll, now, None, "bench")
-    ids = Ids(seed, f"{poll}:{seed}:" if isinstance(folder, str) else "")
-    deciders = [choose(option) for option in OPTIONS]
+    ids = Ids(seed, f"{poll}:{seed}:" if isinstance(folder, str) else "", load.crowd)
+    cast: Cast
+    scratch = tempfile.TemporaryDirectory(prefix="engagebot-bench-config-")
+    if load.service:
+        cast = await _service_caster(store, Path(scratch.name), poll, ids, owner)
+    else:
+        if owner:
+            await store.ensure_polls([poll])
+            await store.open_poll(poll, now, None, "bench")
+        deciders = [choose(option) for option in OPTIONS]
+
+        def cast() -> Awaitable[object]:
+            request = BallotRequest(
+                poll, ids.voter(), ids.next_delivery(), now, random.choice(deciders)
+            )
+            return store.cast(request)
+
     latencies: list[float] = []
     before = store.writer_stats.commits
     clock = time.perf_counter
 
-    def new_request() -> BallotRequest:
-        return BallotRequest(poll, ids.voter(), ids.next_delivery(), now, random.choice(deciders))
-
-    async def cast(request: BallotRequest, since: float) -> None:
-        await store.cast(request)
+    async def timed(since: float) -> None:
+        await cast()
         latencies.append(clock() - since)
 
     async def voter(deadline: float) -> None:
         while clock() < deadline:
-            await cast(new_request(), clock())
+            await timed(clock())
 
     async def arrivals(deadline: float) -> None:
         pending: set[asyncio.Task[None]] = set()
         begin, sent = clock(), 0
         while (moment := clock()) < deadline:
             while sent < (moment - begin) * load.rate:
-                due = begin + sent / load.rate
-                task = asyncio.create_task(cast(new_request(), due))
+                task = asyncio.create_task(timed(begin + sent / load.rate))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
                 sent += 1
@@ -151,11 +240,68 @@ async def run_votes(
         await asyncio.gather(*(voter(deadline) for _ in range(load.voters)))
     elapsed = clock() - started
     batches = store.writer_stats.commits - before
-    tally = await store.tally(poll)
-    await store.close()
+    checked = ""
     if owner:
-        assert tally.total_votes == len(latencies), "lost or invented votes"
-    return VoteRun(label, len(latencies), elapsed, latencies, batches)
+        checked = await check_totals(store, poll, len(latencies), load.crowd == 0)
+    await store.close()
+    scratch.cleanup()
+    return VoteRun(label, len(latencies), elapsed, latencies, batches, checked)
+
+
+async def check_totals(
+    store: SqliteStore | PostgresStore, poll: str, votes: int, all_new: bool
+) -> str:
+    """The running totals against a recount from the ballot rows (and, when every vote
+    came from a new customer, against the number of votes cast)."""
+    tally, recount = await store.tally(poll), await store.recount(poll)
+    if tally != recount:
+        return f"DIFFERS: running {tally.counts} recount {recount.counts}"
+    if all_new and tally.total_votes != votes:
+        return f"LOST OR INVENTED: {tally.total_votes} counted, {votes} cast"
+    return f"exact ({tally.voters:,} ballots)"
+
+
+def raw_sqlite(folder: Path, seconds: float, per_commit: int = 100) -> VoteRun:
+    """The floor: three plain statements per vote (look up the ballot, upsert it, record
+    the delivery), `per_commit` votes per commit, WAL and synchronous=FULL, one thread,
+    no asyncio and no Python rules. Latency here is per commit, not per vote."""
+    conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA cache_size = -32768")
+    conn.execute(
+        "CREATE TABLE ballots (poll_id TEXT, voter_key TEXT, options TEXT, cast_at INTEGER, "
+        "PRIMARY KEY (poll_id, voter_key)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE TABLE deliveries (delivery_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    ids = Ids(11)
+    options = [f'["{option}"]' for option in OPTIONS]
+    clock = time.perf_counter
+    latencies: list[float] = []
+    votes = 0
+    started = clock()
+    deadline = started + seconds
+    while clock() < deadline:
+        since = clock()
+        conn.execute("BEGIN IMMEDIATE")
+        for _ in range(per_commit):
+            key = ids.voter().key
+            conn.execute(
+                "SELECT options FROM ballots WHERE poll_id = ? AND voter_key = ?", (POLL, key)
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO ballots VALUES (?, ?, ?, ?) ON CONFLICT (poll_id, voter_key) "
+                "DO UPDATE SET options = excluded.options, cast_at = excluded.cast_at",
+                (POLL, key, random.choice(options), votes),
+            )
+            conn.execute("INSERT INTO deliveries VALUES (?)", (ids.next_delivery(),))
+        conn.execute("COMMIT")
+        votes += per_commit
+        latencies.append(clock() - since)
+    elapsed = clock() - started
+    conn.close()
+    label = f"raw SQLite, 3 statements, {per_commit}/commit"
+    return VoteRun(label, votes, elapsed, latencies, len(latencies), "(no totals kept)")
 
 
 def _process_votes(url: str, poll: str, voters: int, seconds: float, seed: int) -> VoteRun:
@@ -190,12 +336,16 @@ async def bench_postgres(url: str, concurrency: int, seconds: float, processes: 
                 )
             )
         tally = await owner.tally(poll)
+        recount = await owner.recount(poll)
         await owner.close()
         votes = sum(p.votes for p in parts)
         assert tally.total_votes == votes, f"lost or invented votes: {tally.total_votes} != {votes}"
         elapsed = max(p.seconds for p in parts)
         latencies = [x for p in parts for x in p.latencies]
-        rows.append(VoteRun(label, votes, elapsed, latencies, sum(p.batches for p in parts)))
+        checked = "exact" if recount == tally else f"DIFFERS: {tally} {recount}"
+        rows.append(
+            VoteRun(label, votes, elapsed, latencies, sum(p.batches for p in parts), checked)
+        )
         conn = await asyncpg.connect(target.dsn)
         try:
             for table in ("ballots", "deliveries", "option_counts", "voter_counts", "polls"):
@@ -278,6 +428,9 @@ async def main() -> None:
     parser.add_argument("--sync", choices=["FULL", "NORMAL"], default="FULL")
     parser.add_argument("--database", help="also run on this PostgreSQL database (it must exist)")
     parser.add_argument("--processes", default="1,2,4", help="bot processes for PostgreSQL runs")
+    parser.add_argument(
+        "--only", choices=["vote", "tally"], help="only the voting runs, or only the tally"
+    )
     args = parser.parse_args()
     seconds = args.seconds or (1.5 if args.quick else 5.0)
     sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
@@ -288,36 +441,50 @@ async def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="engagebot-bench-") as tmp:
         folder = Path(tmp)
-        sync: Synchronous = args.sync
-        crowd = Load(voters=args.concurrency)
-        name = f"{args.concurrency} concurrent"
-        runs: list[tuple[str, Load, int, Synchronous]] = [
-            ("sequential, group commit", Load(voters=1), args.max_batch, sync),
-            ("sequential, commit per vote", Load(voters=1), 1, sync),
-            (f"{name}, group commit", crowd, args.max_batch, sync),
-            (f"{name}, commit per vote", crowd, 1, sync),
-        ]
-        if sync == "FULL":  # what relaxing durability would buy
-            runs.append((f"{name}, group, sync=NORMAL", crowd, args.max_batch, "NORMAL"))
-        for rate in (1000, 4000):
-            runs.append(
-                (f"open loop {rate:,}/s, group commit", Load(rate=rate), args.max_batch, sync)
-            )
-        header = f"{'cast()':<34} {'votes/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        print(f"\n{header}{'commits':>8} {'/commit':>7}")
-        for label, load, max_batch, mode in runs:
-            result = await run_votes(folder, label, load, seconds, max_batch, mode)
-            print(result.row(), flush=True)
-        if args.database:
+        if args.only != "tally":
+            await bench_sqlite(folder, args, seconds)
+        if args.database and args.only != "tally":
             print(f"\nPostgreSQL postgresql://{postgres_url(args.database).where}")
-            print(f"{header}{'commits':>8} {'/commit':>7}")
+            print(f"{'cast()':<38} {HEADER}")
             counts = [int(n) for n in args.processes.split(",")]
             await bench_postgres(args.database, args.concurrency, seconds, counts)
+        if args.only != "vote":
+            print(f"\n{'ballots':>10} {'tally() ms':>12} {'recount() ms':>14} {'setup s':>10}")
+            for row in await bench_tally(folder, sizes):
+                print(row, flush=True)
+            print("\ntally(): running totals; recount(): counts the ballot rows.")
 
-        print(f"\n{'ballots':>10} {'tally() ms':>12} {'recount() ms':>14} {'setup s':>10}")
-        for row in await bench_tally(folder, sizes):
-            print(row, flush=True)
-    print("\ntally(): running totals kept by triggers; recount(): counts the ballot rows.")
+
+async def bench_sqlite(folder: Path, args: argparse.Namespace, seconds: float) -> None:
+    sync: Synchronous = args.sync
+    n = args.concurrency
+    crowd = Load(voters=n)
+    service = Load(voters=n, service=True)
+    runs: list[tuple[str, Load, int, Synchronous]] = [
+        (f"PollService.vote, {n} concurrent", service, args.max_batch, sync),
+        (f"Store.cast(), {n} concurrent", crowd, args.max_batch, sync),
+        (f"PollService.vote, {n} conc., revoting", Load(n, 0, True, 5000), args.max_batch, sync),
+        ("Store.cast(), sequential", Load(voters=1), args.max_batch, sync),
+        ("Store.cast(), seq., commit per vote", Load(voters=1), 1, sync),
+        (f"Store.cast(), {n} conc., commit per vote", crowd, 1, sync),
+    ]
+    if sync == "FULL":  # what relaxing durability would buy
+        runs.append((f"Store.cast(), {n} conc., sync=NORMAL", crowd, args.max_batch, "NORMAL"))
+    for rate in (1000, 4000):
+        runs.append(
+            (
+                f"PollService.vote, open loop {rate:,}/s",
+                Load(rate=rate, service=True),
+                args.max_batch,
+                sync,
+            )
+        )
+    print(f"\n{'SQLite':<38} {HEADER}")
+    print(raw_sqlite(folder, seconds).row(), flush=True)
+    for label, load, max_batch, mode in runs:
+        result = await run_votes(folder, label, load, seconds, max_batch, mode)
+        print(result.row(), flush=True)
+    print("raw SQLite: latency per commit of 100; the others: per vote.")
 
 
 if __name__ == "__main__":
