@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -244,10 +244,17 @@ def percent(share: float) -> str:
 
 def when(moment: datetime, zone: ZoneInfo) -> str:
     """A moment in the store's zone: 'Mon 7 Dec 17:31 CET', 'lun. 7 déc. à 17:31 CET'."""
+    return _when(moment, zone, active())
+
+
+# Every vote reply names the poll's closing time: Babel takes ~100 us to format it, and
+# the answer depends only on these three.
+@lru_cache(maxsize=256)
+def _when(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     from bot.messages import DATE_TIME  # the catalog imports this module
 
     local = moment.astimezone(zone)
-    fmt = _formats()
+    fmt = _FORMAT_AS.get(locale, locale)
     date = format_skeleton("MMMEd", local, locale=fmt)
     time = format_skeleton("Hm", local, locale=fmt)
     return DATE_TIME.format(date=date, time=time, zone=local.tzname() or "")

@@ -21,6 +21,7 @@ from bot.core.events import ActionInvoked
 from bot.errors import PollStateError, UnknownPoll
 from bot.polls import runoff, voting
 from bot.polls.export import SECRET_NAME as PSEUDONYM_SECRET
+from bot.polls.records import PollRecords
 from bot.polls.render import render_poll
 from bot.polls.results import PollResults, build_results
 from bot.polls.verdict import Verdict
@@ -70,6 +71,7 @@ class PollService:
         self.store = store
         self.clock = clock
         self.rounds = runoff.Rounds()
+        self.records = PollRecords()  # what a click reads instead of the database
 
     # -- lookup: the one place a poll id becomes a PollConfig ----------------------------
 
@@ -112,9 +114,17 @@ class PollService:
         return await self._stored_record(poll_id)
 
     async def _stored_record(self, poll_id: str) -> PollRecord:
-        record = await self.store.get_poll(poll_id)
-        if record is None:
-            return PollRecord(poll_id, PollState.SCHEDULED)
+        return self._as_of_now(await self._read_record(poll_id))
+
+    async def _read_record(self, poll_id: str) -> PollRecord:
+        """The record as stored (a poll the database has no row for yet is scheduled),
+        kept for the clicks that follow."""
+        generation = self.records.generation
+        record = await self.store.get_poll(poll_id) or PollRecord(poll_id, PollState.SCHEDULED)
+        self.records.keep(record, generation)
+        return record
+
+    def _as_of_now(self, record: PollRecord) -> PollRecord:
         if (
             record.state is PollState.OPEN
             and record.closes_at
@@ -132,6 +142,7 @@ class PollService:
         time the config now gives them. Returns the ids of polls whose closing time
         changed: their messages should be re-rendered to show it."""
         await self.store.ensure_polls(p.id for p in self.config.settings.polls)
+        self.records.forget()
         await self.store.secret(PSEUDONYM_SECRET)
         await self.load_rounds()
         return await self.apply_close_times()
@@ -166,7 +177,9 @@ class PollService:
                 if record.closes_at is not None and record.closes_at <= now:
                     continue  # due already: it closes at the time it had
                 wanted = now
-            if await self.store.set_closes_at(record.poll_id, wanted):
+            changed_now = await self.store.set_closes_at(record.poll_id, wanted)
+            self.records.forget(record.poll_id)
+            if changed_now:
                 changed.append(record.poll_id)
                 log.warning("poll %s %s", record.poll_id, self._close_change(wanted, now))
         return changed
@@ -209,7 +222,10 @@ class PollService:
         """Open and close polls whose time has come, including any missed while down."""
         await self.load_rounds()
         now = self.clock.now()
-        records = {r.poll_id: r for r in await self.store.list_polls()}
+        generation = self.records.generation
+        stored = await self.store.list_polls()
+        self.records.keep_all(stored, generation)  # each pass refreshes what clicks read
+        records = {r.poll_id: r for r in stored}
         done: list[Transition] = []
         for poll in self.polls:
             record = records.get(poll.id)
@@ -223,11 +239,17 @@ class PollService:
                 if closes is not None and closes <= now:
                     # The whole voting window passed while the bot was down: nobody saw
                     # the poll, so close it quietly rather than post an empty result.
-                    if await self.store.close_poll(poll.id, now, "schedule (missed)"):
+                    closed = await self.store.close_poll(poll.id, now, "schedule (missed)")
+                    self.records.forget(poll.id)
+                    if closed:
                         await self.store.mark_announced(poll.id, now)
                         log.warning("poll %s was never open: its window passed while down", poll.id)
                     continue
-                if await self.store.open_poll(poll.id, now, self.closes_at(poll, now), "schedule"):
+                opened = await self.store.open_poll(
+                    poll.id, now, self.closes_at(poll, now), "schedule"
+                )
+                self.records.forget(poll.id)
+                if opened:
                     self._log_opened(poll, now, "schedule")
                     done.append(Transition(poll.id, PollState.OPEN))
                     record = await self.record(poll.id)
@@ -235,7 +257,7 @@ class PollService:
             # Voting ended at closes_at (later clicks were refused), even if the bot only
             # notices now, after downtime.
             is_due = record.state is PollState.OPEN and due is not None and due <= now
-            if is_due and due and await self.store.close_poll(poll.id, due, "schedule"):
+            if is_due and due and await self._close_in_store(poll.id, due, "schedule"):
                 log.info("poll %s closed (schedule)", poll.id, extra={"poll": poll.id})
                 done.append(Transition(poll.id, PollState.CLOSED))
         return done
@@ -253,6 +275,7 @@ class PollService:
         now = self.clock.now()
         await self.store.ensure_polls([poll_id])
         opened = await self.store.open_poll(poll_id, now, self.closes_at(poll, now), by)
+        self.records.forget(poll_id)
         if opened:
             self._log_opened(poll, now, by)
         return opened
@@ -269,7 +292,7 @@ class PollService:
         await self.store.ensure_polls([poll_id])
         before = await self.record(poll_id)
         now = self.clock.now()
-        if not await self.store.close_poll(poll_id, now, by):
+        if not await self._close_in_store(poll_id, now, by):
             return CloseOutcome.ALREADY_CLOSED
         if before.state is PollState.SCHEDULED:
             await self.store.mark_announced(poll_id, now)
@@ -277,6 +300,11 @@ class PollService:
             return CloseOutcome.CANCELLED
         log.info("poll %s closed (%s)", poll_id, by, extra={"poll": poll_id})
         return CloseOutcome.CLOSED
+
+    async def _close_in_store(self, poll_id: str, at: datetime, by: str) -> bool:
+        closed = await self.store.close_poll(poll_id, at, by)
+        self.records.forget(poll_id)
+        return closed
 
     # -- reading ------------------------------------------------------------------------
 
@@ -352,7 +380,9 @@ class PollService:
         now = self.clock.now()
         lasts = runoff.duration(poll, record)
         stored = PollRound(definition.id, poll_id, runoff.TOO_CLOSE, runoff.dump(definition), now)
-        if await self.store.create_round(stored, now, now + lasts if lasts else None):
+        created = await self.store.create_round(stored, now, now + lasts if lasts else None)
+        self.records.forget(definition.id)
+        if created:
             log.info("poll %s was too close to call: run-off %s is open", poll_id, definition.id)
         await self.load_rounds()
         return self.rounds.runoff(poll_id)
@@ -376,8 +406,13 @@ class PollService:
         known = {option.id for option in poll.options}
         if any(choice not in known for choice in chosen):
             return VoteReply(self._unknown_option(poll), poll.id)
-        record = await self.record(poll.id)
-        refusal = self._closed_reply(poll, record, event.occurred_at)
+        record = self.records.get(poll.id) or await self._read_record(poll.id)
+        refusal = self._closed_reply(poll, self._as_of_now(record), event.occurred_at)
+        if refusal is not None and record.state is not PollState.CLOSED:
+            # Not open as last read: another process may have opened it or moved its
+            # closing time since. Closing is final, so only a closed poll needs no look.
+            record = await self._read_record(poll.id)
+            refusal = self._closed_reply(poll, self._as_of_now(record), event.occurred_at)
         if refusal is not None:
             return VoteReply(refusal, poll.id)
 
@@ -389,6 +424,10 @@ class PollService:
         result = await self.store.cast(
             BallotRequest(poll.id, event.user, event.delivery_id, event.occurred_at, decide)
         )
+        if result.status is CastStatus.NOT_OPEN:
+            # Closed elsewhere (the CLI, another process): the store refused it inside the
+            # vote's transaction; the next click reads the record again.
+            self.records.forget(poll.id)
         return self._reply(poll, record, result)
 
     def _closed_reply(self, poll: PollConfig, record: PollRecord, at: datetime) -> str | None:
