@@ -21,6 +21,7 @@ import asyncpg
 
 from bot.core.refs import ChannelRef, MessageRef, UserRef
 from bot.errors import DatabaseUnreachable, StorageError
+from bot.storage.ballot_rules import plan_batch
 from bot.storage.base import (
     Ballot,
     BallotRequest,
@@ -44,7 +45,7 @@ from bot.storage.codec import (
     to_micros,
 )
 from bot.storage.postgres.migrate import apply_migrations, current_version, load_migrations
-from bot.storage.postgres.votes import VoteBatcher, plan_batch
+from bot.storage.postgres.votes import VoteBatcher, apply_args
 from bot.storage.sqlite.post_ops import KEY_BYTES
 from bot.storage.sqlite.post_ops import POST_COLUMNS as CLAIM_COLUMNS
 from bot.storage.sqlite.post_ops import post_from_row as claim_from_row
@@ -276,7 +277,7 @@ class PostgresStore:
             )
             plan = plan_batch(requests, rows, self._now)
             if plan.deliveries:
-                await conn.execute(_APPLY, *plan.apply_args())
+                await conn.execute(_APPLY, *apply_args(plan))
             return plan.outcomes
 
         return await self._write(run)
