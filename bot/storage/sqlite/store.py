@@ -39,7 +39,7 @@ from bot.storage.codec import (
     poll_from_row,
     to_micros,
 )
-from bot.storage.sqlite import ops, post_ops, prompt_ops, round_ops
+from bot.storage.sqlite import ops, post_ops, prompt_ops, round_ops, votes
 from bot.storage.sqlite.files import ReadOnlyWriter, open_reader, prepare_private
 from bot.storage.sqlite.migrate import apply_migrations
 from bot.storage.sqlite.writer import GroupCommitWriter, WriterStats
@@ -261,7 +261,7 @@ class SqliteStore:
 
     async def cast(self, request: BallotRequest) -> CastResult:
         return await self._writer.submit(
-            ops.CastOp(request, to_micros(request.occurred_at), self._now)
+            votes.CastOp(request, to_micros(request.occurred_at), self._now)
         )
 
     # -- daily prompts -----------------------------------------------------------------

@@ -190,26 +190,48 @@ def _run_operations(
     page a savepoint touches is first copied to a sub-journal. That is safe as long as a
     failing operation wrote nothing, which total_changes tells us (operations write only
     with INSERT/UPDATE/DELETE; a failed statement undoes itself and counts no change).
-    Returns None when that does not hold, and the caller redoes the batch isolated."""
+    Consecutive operations that share a `run_many` (votes) run in one call of it, which
+    decides them all from one read and writes them in a few statements; if it raises, a
+    write failed and nobody can tell whose.
+    Returns None when an operation failed after writing, and the caller redoes the batch
+    isolated: each operation alone, in a savepoint."""
+    if isolate:
+        return [_run_isolated(conn, operation) for operation in operations]
     outcomes: list[_Outcome] = []
-    for operation in operations:
-        if isolate:
-            conn.execute("SAVEPOINT op")
-        before = conn.total_changes
-        try:
-            result = operation(conn)
-        except Exception as exc:  # this operation alone fails; the batch goes on
-            if isolate:
-                conn.execute("ROLLBACK TO op")
-                conn.execute("RELEASE op")
-            elif conn.total_changes != before or not conn.in_transaction:
+    start = 0
+    while start < len(operations):
+        run_many = getattr(operations[start], "run_many", None)
+        end = start + 1
+        if run_many is not None:
+            while end < len(operations) and getattr(operations[end], "run_many", None) is run_many:
+                end += 1
+            try:
+                together = run_many(conn, operations[start:end])
+            except Exception:
                 return None
-            outcomes.append((False, _as_storage_error(exc)))
+            outcomes += [(ok, value if ok else _as_storage_error(value)) for ok, value in together]
         else:
-            if isolate:
-                conn.execute("RELEASE op")
-            outcomes.append((True, result))
+            before = conn.total_changes
+            try:
+                outcomes.append((True, operations[start](conn)))
+            except Exception as exc:  # this operation alone fails; the batch goes on
+                if conn.total_changes != before or not conn.in_transaction:
+                    return None
+                outcomes.append((False, _as_storage_error(exc)))
+        start = end
     return outcomes
+
+
+def _run_isolated(conn: sqlite3.Connection, operation: Operation[Any]) -> _Outcome:
+    conn.execute("SAVEPOINT op")
+    try:
+        result = operation(conn)
+    except Exception as exc:  # this operation alone fails; the batch goes on
+        conn.execute("ROLLBACK TO op")
+        conn.execute("RELEASE op")
+        return (False, _as_storage_error(exc))
+    conn.execute("RELEASE op")
+    return (True, result)
 
 
 def _resolve(batch: list[_Job], outcomes: list[_Outcome]) -> None:
