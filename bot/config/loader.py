@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -66,7 +67,12 @@ class LoadedConfig:
         return ZoneInfo(prompt.timezone) if prompt.timezone else self.zone
 
     def poll(self, poll_id: str) -> PollConfig | None:
-        return next((p for p in self.settings.polls if p.id == poll_id), None)
+        return self._polls_by_id.get(poll_id)
+
+    @cached_property
+    def _polls_by_id(self) -> dict[str, PollConfig]:
+        """Every click looks its poll up: by id, not by a walk through the list."""
+        return {poll.id: poll for poll in reversed(self.settings.polls)}  # the first wins
 
     def prompt(self, prompt_id: str) -> PromptConfig | None:
         return next((p for p in self.settings.prompts if p.id == prompt_id), None)

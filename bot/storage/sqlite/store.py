@@ -7,6 +7,7 @@ see the last committed state."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
@@ -40,6 +41,7 @@ from bot.storage.codec import (
     to_micros,
 )
 from bot.storage.sqlite import ops, post_ops, prompt_ops, round_ops, votes
+from bot.storage.sqlite.checkpoint import Checkpointer
 from bot.storage.sqlite.files import ReadOnlyWriter, open_reader, prepare_private
 from bot.storage.sqlite.migrate import apply_migrations
 from bot.storage.sqlite.writer import GroupCommitWriter, WriterStats
@@ -82,8 +84,12 @@ class SqliteStore:
         self.busy_timeout = busy_timeout
         self.read_only = read_only
         self._now = ops.datetime_clock(clock) if clock else ops.system_now
-        writer = ReadOnlyWriter if read_only else GroupCommitWriter
-        self._writer = writer(self._connect_writer, max_batch=max_batch)
+        self._checkpointer = Checkpointer(self.path)
+        if read_only:
+            self._writer: GroupCommitWriter = ReadOnlyWriter(self._connect_writer, max_batch)
+        else:
+            committed = self._checkpointer.committed
+            self._writer = GroupCommitWriter(self._connect_writer, max_batch, committed)
         self._reader: aiosqlite.Connection | None = None
 
     @property
@@ -98,14 +104,21 @@ class SqliteStore:
             return
         try:
             await self._writer.start()  # creates the file and migrates first
+            if not self.read_only:
+                self._checkpointer.start()
             self._reader = await open_reader(self.path, self.read_only, self.busy_timeout)
         except sqlite3.Error as exc:
+            await asyncio.to_thread(self._checkpointer.stop)
             await self._writer.close()
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
+        except BaseException:
+            await asyncio.to_thread(self._checkpointer.stop)
+            raise
 
     async def close(self) -> None:
         """Drain queued writes (each caller still gets its answer), then disconnect."""
         try:
+            await asyncio.to_thread(self._checkpointer.stop)
             await self._writer.close()
         finally:
             reader, self._reader = self._reader, None
@@ -130,6 +143,10 @@ class SqliteStore:
             # 32 MB instead of 2 MB: a big poll's ballot B-tree stays in memory, so random
             # voter keys cost no reads from the OS.
             conn.execute("PRAGMA cache_size = -32768")
+            # Checkpoints run on their own thread (checkpoint.py), not inside our commits;
+            # a WAL file grown by a burst is cut back to 16 MB when it starts over.
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            conn.execute("PRAGMA journal_size_limit = 16777216")
             apply_migrations(conn)
         except sqlite3.Error as exc:
             conn.close()

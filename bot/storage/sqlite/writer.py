@@ -47,10 +47,17 @@ _Outcome = tuple[bool, Any]
 
 
 class GroupCommitWriter:
-    def __init__(self, connect: Callable[[], sqlite3.Connection], max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        max_batch: int = 256,
+        committed: Callable[[], None] | None = None,
+    ) -> None:
+        """committed: called on the writer thread after each COMMIT (the checkpointer)."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._connect = connect
+        self._committed = committed
         self.max_batch = max_batch
         self.stats = WriterStats()
         self._conn: sqlite3.Connection | None = None
@@ -174,6 +181,8 @@ class GroupCommitWriter:
             error = StorageError(f"could not write to the database: {exc}")
             error.__cause__ = exc
             return [(False, error)] * len(operations)
+        if self._committed is not None:
+            self._committed()
         stats.commits += 1
         stats.operations += len(operations)
         if stats.on_commit is not None:
