@@ -93,6 +93,11 @@ class SqliteStore:
         self._reader: aiosqlite.Connection | None = None
 
     @property
+    def checkpointer(self) -> Checkpointer:
+        """Copies the WAL into the database file off the writer's path (checkpoint.py)."""
+        return self._checkpointer
+
+    @property
     def writer_stats(self) -> WriterStats:
         """Batches and commits so far: how much grouping the writer achieved."""
         return self._writer.stats
