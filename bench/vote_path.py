@@ -71,6 +71,8 @@ class VoteRun:
     latencies: list[float]
     batches: int
     recount: str = ""  # "exact", or what differs between running totals and recount
+    cpu: float = 0.0  # CPU seconds the process spent (all its threads): steadier than
+    # votes/s on a machine shared with other work
 
     def row(self) -> str:
         lat = sorted(self.latencies)
@@ -78,13 +80,17 @@ class VoteRun:
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0
         rate = self.votes / self.seconds
         per_batch = self.votes / max(1, self.batches)
+        cpu = self.cpu / max(1, self.votes) * 1e6
         return (
             f"{self.label:<38} {rate:>9,.0f} {p50:>8.2f} {p99:>8.2f} "
-            f"{self.batches:>8,} {per_batch:>7.1f}  {self.recount}"
+            f"{self.batches:>8,} {per_batch:>7.1f} {cpu:>7.1f}  {self.recount}"
         )
 
 
-HEADER = f"{'votes/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'commits':>8} {'/commit':>7}  recount"
+HEADER = (
+    f"{'votes/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'commits':>8} {'/commit':>7} "
+    f"{'CPU us':>7}  recount"
+)
 
 
 class Ids:
@@ -232,20 +238,20 @@ async def run_votes(
             await asyncio.sleep(0.001)
         await asyncio.gather(*pending)
 
-    started = clock()
+    started, cpu = clock(), time.process_time()
     deadline = started + seconds
     if load.rate:
         await arrivals(deadline)
     else:
         await asyncio.gather(*(voter(deadline) for _ in range(load.voters)))
-    elapsed = clock() - started
+    elapsed, cpu = clock() - started, time.process_time() - cpu
     batches = store.writer_stats.commits - before
     checked = ""
     if owner:
         checked = await check_totals(store, poll, len(latencies), load.crowd == 0)
     await store.close()
     scratch.cleanup()
-    return VoteRun(label, len(latencies), elapsed, latencies, batches, checked)
+    return VoteRun(label, len(latencies), elapsed, latencies, batches, checked, cpu)
 
 
 async def check_totals(
@@ -279,7 +285,7 @@ def raw_sqlite(folder: Path, seconds: float, per_commit: int = 100) -> VoteRun:
     clock = time.perf_counter
     latencies: list[float] = []
     votes = 0
-    started = clock()
+    started, cpu = clock(), time.process_time()
     deadline = started + seconds
     while clock() < deadline:
         since = clock()
@@ -298,10 +304,10 @@ def raw_sqlite(folder: Path, seconds: float, per_commit: int = 100) -> VoteRun:
         conn.execute("COMMIT")
         votes += per_commit
         latencies.append(clock() - since)
-    elapsed = clock() - started
+    elapsed, cpu = clock() - started, time.process_time() - cpu
     conn.close()
     label = f"raw SQLite, 3 statements, {per_commit}/commit"
-    return VoteRun(label, votes, elapsed, latencies, len(latencies), "(no totals kept)")
+    return VoteRun(label, votes, elapsed, latencies, len(latencies), "(no totals kept)", cpu)
 
 
 def _process_votes(url: str, poll: str, voters: int, seconds: float, seed: int) -> VoteRun:
@@ -343,9 +349,8 @@ async def bench_postgres(url: str, concurrency: int, seconds: float, processes: 
         elapsed = max(p.seconds for p in parts)
         latencies = [x for p in parts for x in p.latencies]
         checked = "exact" if recount == tally else f"DIFFERS: {tally} {recount}"
-        rows.append(
-            VoteRun(label, votes, elapsed, latencies, sum(p.batches for p in parts), checked)
-        )
+        batches, cpu = sum(p.batches for p in parts), sum(p.cpu for p in parts)
+        rows.append(VoteRun(label, votes, elapsed, latencies, batches, checked, cpu))
         conn = await asyncpg.connect(target.dsn)
         try:
             for table in ("ballots", "deliveries", "option_counts", "voter_counts", "polls"):
@@ -485,6 +490,7 @@ async def bench_sqlite(folder: Path, args: argparse.Namespace, seconds: float) -
         result = await run_votes(folder, label, load, seconds, max_batch, mode)
         print(result.row(), flush=True)
     print("raw SQLite: latency per commit of 100; the others: per vote.")
+    print("CPU us: CPU time of the process (every thread) per vote.")
 
 
 if __name__ == "__main__":
