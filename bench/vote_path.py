@@ -362,7 +362,7 @@ async def bench_postgres(url: str, concurrency: int, seconds: float, processes: 
 
 
 def bulk_ballots(path: Path, poll_id: str, count: int) -> None:
-    """Insert count ballots straight into the table (triggers keep the totals)."""
+    """Insert count ballots straight into the table, and their running totals."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous = OFF")  # setup only
     conn.execute(
@@ -387,6 +387,19 @@ def bulk_ballots(path: Path, poll_id: str, count: int) -> None:
             "INSERT INTO ballots (poll_id, voter_key, platform, user_id, options, cast_at, "
             "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
+        )
+    triggers = "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'ballots_counted'"
+    if not conn.execute(triggers).fetchone():  # before migration 0007 triggers kept them
+        conn.execute(
+            "INSERT INTO voter_counts SELECT poll_id, platform, COUNT(*) FROM ballots "
+            "WHERE poll_id = ? GROUP BY platform",
+            (poll_id,),
+        )
+        conn.execute(
+            "INSERT INTO option_counts SELECT b.poll_id, j.value, b.platform, COUNT(*) "
+            "FROM ballots AS b, json_each(b.options) AS j WHERE b.poll_id = ? "
+            "GROUP BY j.value, b.platform",
+            (poll_id,),
         )
     conn.execute("COMMIT")
     conn.close()

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from storage_helpers import at, choose, request, user
 
 from bot.errors import StorageError
 from bot.storage.sqlite import SqliteStore
@@ -135,3 +136,34 @@ def test_version_3_claims_become_resolvable_ledger_entries(db_path: Path) -> Non
         ("prompt", "d@2026-03-02", "slack", "C2", None, 0, 24),
     ]
     assert remaining == [("m1",)]
+
+
+async def test_running_totals_kept_by_triggers_carry_on_after_0007(db_path: Path) -> None:
+    """A database from before 0007 (totals kept by triggers) keeps its totals, and the
+    vote writer adds to them from then on."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    apply_migrations(conn, [m for m in load_migrations() if m.version < 7])
+    conn.execute("INSERT INTO polls (poll_id, state, updated_at) VALUES ('helmets', 'open', 0)")
+    conn.executemany(
+        "INSERT INTO ballots (poll_id, voter_key, platform, user_id, options, cast_at, "
+        "recorded_at) VALUES ('helmets', ?, 'discord', ?, ?, 1, 1)",
+        [("discord:1", "1", '["aero"]'), ("discord:2", "2", '["urban"]')],
+    )
+    conn.close()
+    store = SqliteStore(db_path)
+    await store.open()
+    try:
+        assert (await store.tally("helmets")).counts == {"aero": 1, "urban": 1}
+        changed = request(user(1), choose("urban"), when=at(10), poll="helmets")
+        new = request(user(3), choose("aero"), when=at(10), poll="helmets")
+        await store.cast(changed)
+        await store.cast(new)
+        tally = await store.tally("helmets")
+        assert tally.counts == {"aero": 1, "urban": 2} and tally.voters == 3
+        assert await store.recount("helmets") == tally
+    finally:
+        await store.close()
+    with sqlite3.connect(db_path) as check:
+        assert (
+            check.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == []
+        )

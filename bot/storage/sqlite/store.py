@@ -203,12 +203,12 @@ class SqliteStore:
         return [ballot_from_row(row) for row in rows]
 
     async def tally(self, poll_id: str) -> Tally:
-        """From the running totals the triggers keep: a few rows, whatever the turnout."""
+        """From the running totals the vote writer keeps: a few rows, whatever the turnout."""
         return _tally(poll_id, await self._fetch(_TALLY, {"poll": poll_id}))
 
     async def recount(self, poll_id: str) -> Tally:
         """The same tally counted from the ballot rows: O(ballots), for checks and audits.
-        Always equal to tally(); the triggers keep the running totals in step."""
+        Always equal to tally(): the writer changes them in the ballots' transaction."""
         return _tally(poll_id, await self._fetch(_RECOUNT, {"poll": poll_id}))
 
     # -- writes ------------------------------------------------------------------------

@@ -5,7 +5,8 @@ few statements read what the whole batch needs (the polls' states, which deliver
 seen, the voters' ballots and withdrawals), the rules shared with PostgreSQL decide each
 vote in order in Python (bot/storage/ballot_rules.py), and `executemany` writes one row
 per voter. Per vote that is no statement of its own, where the one-at-a-time path ran
-three to five. The schema's triggers keep the running totals (migration 0001).
+three to five. The running totals take the batch's net change, one statement per counter
+touched (migration 0007 dropped the per-row triggers that did it before).
 
 If a write fails, cast_batch raises and the writer redoes the batch with each operation
 alone in a savepoint (CastOp called on its own is a batch of one), so one bad vote fails
@@ -34,7 +35,6 @@ _CHANGE = (
     "UPDATE ballots SET user_name = ?, options = ?, cast_at = ?, recorded_at = ? "
     "WHERE poll_id = ? AND voter_key = ?"
 )
-# Only the click's time: the options stay, so the counting trigger does not fire.
 _TOUCH = "UPDATE ballots SET cast_at = ?, recorded_at = ? WHERE poll_id = ? AND voter_key = ?"
 _REMOVE = "DELETE FROM ballots WHERE poll_id = ? AND voter_key = ?"
 _WITHDRAW = (
@@ -43,6 +43,14 @@ _WITHDRAW = (
 )
 _UNWITHDRAW = "DELETE FROM withdrawals WHERE poll_id = ? AND voter_key = ?"
 _DELIVERED = "INSERT INTO deliveries (delivery_id, poll_id, recorded_at) VALUES (?, ?, ?)"
+_COUNT_VOTERS = (
+    "INSERT INTO voter_counts (poll_id, platform, voters) VALUES (?, ?, ?) "
+    "ON CONFLICT (poll_id, platform) DO UPDATE SET voters = voters + excluded.voters"
+)
+_COUNT_VOTES = (
+    "INSERT INTO option_counts (poll_id, option_id, platform, votes) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (poll_id, option_id, platform) DO UPDATE SET votes = votes + excluded.votes"
+)
 
 
 @dataclass(frozen=True)
@@ -149,3 +157,7 @@ def _write(conn: sqlite3.Connection, net: NetWrites) -> None:
         conn.executemany(_UNWITHDRAW, net.unwithdrawn)
     if net.deliveries:
         conn.executemany(_DELIVERED, net.deliveries)
+    if net.voter_delta:
+        conn.executemany(_COUNT_VOTERS, [(*key, delta) for key, delta in net.voter_delta])
+    if net.option_delta:
+        conn.executemany(_COUNT_VOTES, [(*key, delta) for key, delta in net.option_delta])
