@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -349,6 +350,11 @@ class PollConfig(Strict):
     @property
     def is_single_choice(self) -> bool:
         return self.max_choices == 1
+
+    @cached_property
+    def option_ids(self) -> frozenset[str]:
+        """Every click checks its option against these: made once per poll."""
+        return frozenset(option.id for option in self.options)
 
 
 class QuestionConfig(Strict):

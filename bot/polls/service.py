@@ -405,8 +405,7 @@ class PollService:
         if poll is None:
             return VoteReply(messages.UNKNOWN_POLL.format())
         chosen = event.selection or (action.option_id,)
-        known = {option.id for option in poll.options}
-        if any(choice not in known for choice in chosen):
+        if any(choice not in poll.option_ids for choice in chosen):
             return VoteReply(self._unknown_option(poll), poll.id)
         record = self.records.get(poll.id) or await self._read_record(poll.id)
         refusal = self._closed_reply(poll, self._as_of_now(record), event.occurred_at)

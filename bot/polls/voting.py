@@ -24,7 +24,7 @@ def decide_click(
     """A button click. Single choice: the click is the vote. Multiple choice: the click
     toggles that option, up to max_choices. Without allow_change a choice once made
     stays; in a multiple-choice poll more choices may still be added up to the limit."""
-    if option_id not in {option.id for option in poll.options}:
+    if option_id not in poll.option_ids:
         return Rejection(UNKNOWN_OPTION, option_id)
     chosen = set(current.options) if current else set()
     if poll.is_single_choice:
@@ -44,8 +44,7 @@ def decide_selection(
     poll: PollConfig, selection: tuple[str, ...], current: Ballot | None
 ) -> tuple[str, ...] | Rejection:
     """A whole selection at once (console `/vote POLL A B`): it replaces the ballot."""
-    known = {option.id for option in poll.options}
-    unknown = [choice for choice in selection if choice not in known]
+    unknown = [choice for choice in selection if choice not in poll.option_ids]
     if unknown:
         return Rejection(UNKNOWN_OPTION, unknown[0])
     if not selection:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.refs import UserRef
@@ -148,18 +149,17 @@ def plan_batch(
                 )
             voter = voters[key] = VoterState(ballot, cast_at, recorded_at, withdrawn_at)
 
-        def record(at: int | None = None, req: BallotRequest = req) -> None:
-            seen.add(req.delivery_id)
-            deliveries.append((req.delivery_id, req.poll_id, now() if at is None else at))
-
         try:
-            result = decide(
-                req, occurred, replayed or req.delivery_id in seen, state, voter, now, record
+            result, recorded_at = decide(
+                req, occurred, replayed or req.delivery_id in seen, state, voter, now
             )
         except Exception as exc:  # decide() failed: this request alone fails
             outcomes.append((False, exc))
-        else:
-            outcomes.append((True, result))
+            continue
+        if recorded_at is not None:  # a judged delivery: a replay of it changes nothing
+            seen.add(req.delivery_id)
+            deliveries.append((req.delivery_id, req.poll_id, recorded_at))
+        outcomes.append((True, result))
     return BatchPlan(outcomes, voters, deliveries)
 
 
@@ -170,45 +170,47 @@ def decide(
     state: str | None,
     voter: VoterState,
     now: Now,
-    record: Callable[..., None],
-) -> CastResult:
+) -> tuple[CastResult, int | None]:
     """One request against the voter as the batch left it: replays change nothing, a
     closed poll takes nothing, an older click never overwrites a newer one (nor brings
-    back a withdrawn ballot), then the poll's own rules (req.decide)."""
+    back a withdrawn ballot), then the poll's own rules (req.decide). Returns the result
+    and, when the delivery is to be remembered, the time to record it at."""
     current = voter.ballot
     previous = current.options if current else None
     if replayed:
-        return CastResult(CastStatus.DUPLICATE, current, previous)
+        return CastResult(CastStatus.DUPLICATE, current, previous), None
     if state != PollState.OPEN.value:
-        return CastResult(CastStatus.NOT_OPEN, current, previous)
+        return CastResult(CastStatus.NOT_OPEN, current, previous), None
     latest = voter.cast_at if current else voter.withdrawn_at
     if latest is not None and occurred < latest:
-        record()
-        return CastResult(CastStatus.STALE, current, previous)
+        return CastResult(CastStatus.STALE, current, previous), now()
 
     decision = req.decide(current)
     if isinstance(decision, Rejection):
-        return CastResult(CastStatus.REJECTED, current, previous, decision)
+        return CastResult(CastStatus.REJECTED, current, previous, decision), None
     selection = normalize_selection(decision)
 
     if not selection:
         voter.ballot = voter.cast_at = voter.recorded_at = None
         voter.withdrawn_at = occurred
-        record()
         status = CastStatus.WITHDRAWN if current else CastStatus.UNCHANGED
-        return CastResult(status, None, previous)
+        return CastResult(status, None, previous), now()
 
+    cast_at = _utc(req.occurred_at, occurred)
     if current is not None and set(selection) == set(current.options):
         # Nothing to count, but remember this click as the newest so an older one
         # arriving late is still recognised as stale.
-        kept = replace(current, cast_at=from_micros(occurred))
+        kept = replace(current, cast_at=cast_at)
         voter.ballot, voter.cast_at = kept, occurred
-        record()
-        return CastResult(CastStatus.UNCHANGED, kept, previous)
+        return CastResult(CastStatus.UNCHANGED, kept, previous), now()
 
     at = now()
-    stored = Ballot(req.poll_id, req.voter, selection, from_micros(occurred), from_micros(at))
+    stored = Ballot(req.poll_id, req.voter, selection, cast_at, from_micros(at))
     voter.ballot, voter.cast_at, voter.recorded_at = stored, occurred, at
     voter.withdrawn_at = None
-    record(at)
-    return CastResult(CastStatus.ACCEPTED, stored, previous)
+    return CastResult(CastStatus.ACCEPTED, stored, previous), at
+
+
+def _utc(moment: datetime, micros: int) -> datetime:
+    """The click's time as stored (UTC, whole microseconds): as given, when it is."""
+    return moment if moment.tzinfo is UTC else from_micros(micros)
