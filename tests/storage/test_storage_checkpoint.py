@@ -44,7 +44,7 @@ async def test_the_wal_is_checkpointed_while_voting_and_truncated_when_quiet(db_
         await store.ensure_polls([POLL])
         await store.open_poll(POLL, at(0), None, "test")
         await cast_batches(store, 40)
-        assert store.checkpointer.checkpoints > 0  # ran during the votes, by commit count
+        assert store.checkpointer.checkpoints > 0  # ran during the votes, by rows changed
         await until(lambda: store.checkpointer.truncations > 0)
         assert wal_size(db_path) == 0
         # Everything is in the database file itself now: read it ignoring the WAL.
@@ -65,7 +65,7 @@ async def test_the_wal_is_checkpointed_while_voting_and_truncated_when_quiet(db_
 async def test_the_wal_does_not_grow_without_bound_under_steady_votes(db_path: Path) -> None:
     store = SqliteStore(db_path)
     store.checkpointer.idle_seconds = 3600  # never quiet here: no TRUNCATE to help
-    store.checkpointer.every_commits = 1
+    store.checkpointer.every_changes = 1
     await store.open()
     try:
         await store.ensure_polls([POLL])

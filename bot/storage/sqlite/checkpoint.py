@@ -5,10 +5,13 @@ Left to itself SQLite checkpoints inside the COMMIT that takes the WAL past 1,00
 so every tenth batch or so also writes and fsyncs the database file before its voters
 hear back: those batches set the p99. The writer runs with wal_autocheckpoint=0 and tells
 this thread about its commits instead; it runs a PASSIVE checkpoint (never waits for the
-writer, never blocks it) every `every_commits` commits or `every_seconds`, whichever comes
-first. Durability is unchanged: a commit is durable once the WAL is fsynced
-(synchronous=FULL), and a checkpoint fsyncs the WAL before copying and the database file
-before the WAL may be reused.
+writer, never blocks it) once the commits since the last one changed `every_changes` rows
+(about as many pages as SQLite's own 1,000-page trigger: a vote changes a few rows, and a
+batch of them mostly different pages), or after `every_seconds`.
+
+Durability is unchanged: a commit is durable once the WAL is fsynced (synchronous=FULL),
+and a checkpoint fsyncs the WAL before copying and the database file before the WAL may
+be reused.
 
 The WAL cannot grow without bound: once the writer has been quiet for `idle_seconds` the
 thread runs a TRUNCATE checkpoint (the WAL file goes back to zero bytes), and if the file
@@ -31,20 +34,21 @@ class Checkpointer:
         self,
         path: Path,
         *,
-        every_commits: int = 20,
-        every_seconds: float = 0.5,
+        every_changes: int = 2000,
+        every_seconds: float = 1.0,
         idle_seconds: float = 2.0,
         limit_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.path = path
         self.wal = path.with_name(path.name + "-wal")
-        self.every_commits = every_commits
+        self.every_changes = every_changes
         self.every_seconds = every_seconds
         self.idle_seconds = idle_seconds
         self.limit_bytes = limit_bytes
         self.checkpoints = 0  # checkpoints run (any mode), for tests and benchmarks
         self.truncations = 0
         self._commits = 0  # since the last checkpoint; written by the writer thread
+        self._changes = 0
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -58,10 +62,11 @@ class Checkpointer:
             )
             self._thread.start()
 
-    def committed(self) -> None:
-        """Called on the writer thread after each COMMIT."""
+    def committed(self, changes: int) -> None:
+        """Called on the writer thread after each COMMIT that changed `changes` rows."""
         self._commits += 1
-        if self._commits >= self.every_commits:
+        self._changes += changes
+        if self._changes >= self.every_changes:
             self._wake.set()
 
     def stop(self) -> None:
@@ -89,7 +94,7 @@ class Checkpointer:
         while not self._stopping:
             self._wake.wait(self.every_seconds)
             self._wake.clear()
-            commits, self._commits = self._commits, 0
+            commits, self._commits, self._changes = self._commits, 0, 0
             now = time.monotonic()
             if commits:
                 quiet_since, truncated = None, False

@@ -51,9 +51,10 @@ class GroupCommitWriter:
         self,
         connect: Callable[[], sqlite3.Connection],
         max_batch: int = 256,
-        committed: Callable[[], None] | None = None,
+        committed: Callable[[int], None] | None = None,
     ) -> None:
-        """committed: called on the writer thread after each COMMIT (the checkpointer)."""
+        """committed: called on the writer thread after each COMMIT with the number of rows
+        it changed (the checkpointer)."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._connect = connect
@@ -158,6 +159,7 @@ class GroupCommitWriter:
         stats = self.stats
         stats.batches += 1
         stats.largest_batch = max(stats.largest_batch, len(operations))
+        changes = conn.total_changes
         try:
             conn.execute("BEGIN IMMEDIATE")
             outcomes = _run_operations(conn, operations, isolate=False)
@@ -182,7 +184,7 @@ class GroupCommitWriter:
             error.__cause__ = exc
             return [(False, error)] * len(operations)
         if self._committed is not None:
-            self._committed()
+            self._committed(conn.total_changes - changes)
         stats.commits += 1
         stats.operations += len(operations)
         if stats.on_commit is not None:
