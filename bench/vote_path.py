@@ -155,6 +155,7 @@ async def _service_caster(
     if owner:
         await service.sync_config()
         await service.open(poll, "bench")
+        await service.apply_due()  # the scheduling pass that follows, as in the bot
     else:
         await service.load_rounds()
     actions = [encode_vote(poll, option) for option in OPTIONS]
