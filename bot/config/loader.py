@@ -23,6 +23,7 @@ from bot.config.checks import (
     skipped_platforms,
 )
 from bot.config.env import EnvSubstitution, check_secrets
+from bot.config.overrides import apply_overrides
 from bot.config.schema import PollConfig, PromptConfig, Settings
 from bot.config.validate import explain, validate_sections
 from bot.config.yaml_source import Pos, TreeBuilder, compose
@@ -133,6 +134,7 @@ def _load(given: Path, env: Mapping[str, str] | None, secrets_required: bool) ->
     smap = reader.builder.smap
     problems = reader.problems + reader.builder.problems + reader.env.problems
     _normalize(data)
+    problems += apply_overrides(data, reader.env.env, smap)
     unset = reader.env.unset
     if not secrets_required:
         unset = [var for var in unset if var.path[:1] != ("platforms",)]
