@@ -75,6 +75,7 @@ def shard_of(guild_id: int, shard_count: int) -> int:
 class _Session:
     id: str
     shard: tuple[int, int] | None = None  # [shard_id, num_shards] from IDENTIFY
+    peer_port: int = 0  # the client's end of the connection that identified
     seq: int = 0
     log: list[Json] = field(default_factory=list)
     ws: web.WebSocketResponse | None = None
@@ -108,6 +109,8 @@ class FakeDiscord(FakeRest):
         self.guilds = [self.guild]
         self.recommended_shards = 1  # what GET /gateway/bot answers
         self.identified_shards: list[tuple[int, int] | None] = []
+        # interaction id -> (shard, client port) of the connection it was sent on
+        self.delivered_on: dict[int, tuple[tuple[int, int] | None, int]] = {}
         self.gateway_down = False  # True: new gateway connections get 503 (an outage)
         self.calls: list[Call] = []
         self.unknown: list[str] = []
@@ -368,6 +371,9 @@ class FakeDiscord(FakeRest):
             "attachment_size_limit": 10 * 1024 * 1024,
             **extra,
         }
+        owner = self._owner(guild.id)
+        if owner is not None:
+            self.delivered_on[interaction.id] = (owner.shard, owner.peer_port)
         await self.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
@@ -407,7 +413,8 @@ class FakeDiscord(FakeRest):
         self.identifies += 1
         self.intents.append(data.get("intents", -1))
         shard = data.get("shard")
-        session = _Session(uuid.uuid4().hex, tuple(shard) if shard else None, ws=ws)
+        peer = ws.get_extra_info("peername") or ("", 0)
+        session = _Session(uuid.uuid4().hex, tuple(shard) if shard else None, peer[1], ws=ws)
         self.identified_shards.append(session.shard)
         self._sessions[session.id] = session
         self._current = session
