@@ -323,9 +323,8 @@ class FakeDiscord(FakeRest):
 
     async def dispatch(self, event: str, data: Json) -> None:
         """To the session of the shard owning the event's server (Discord sends a
-        server's events on that shard only); events without a server to the latest."""
-        guild_id = data.get("guild_id")
-        session = self._current if guild_id is None else self._owner(int(guild_id))
+        server's events on that shard only, and direct messages on shard 0)."""
+        session = self._owner(int(data.get("guild_id") or 0)) or self._current
         assert session is not None, "no gateway session yet"
         await self._send(session, {"op": 0, "t": event, "d": data})
 
