@@ -64,8 +64,10 @@ def apply_overrides(
     for override in OVERRIDES:
         text = env.get(override.variable, "")
         block = _block(data, override.path[:-1])
-        if not text.strip() or block is None:
-            continue  # empty counts as unset, as for ${VARIABLES}
+        # Empty counts as unset, as for ${VARIABLES}; so does "${NAME}", what commands
+        # that need no secrets read for any unset variable (cli/setup_cmds.py).
+        if not text.strip() or text == f"${{{override.variable}}}" or block is None:
+            continue
         where = Pos(override.variable, 0, 0)
         value = override.parse(text)
         if value is None:
