@@ -142,7 +142,7 @@ class DiscordAdapter:
         await sink.handle(AdapterReady(PLATFORM, details))
 
     def _new_client(self) -> EngageClient:
-        """One gateway connection as today without shard settings; with them, one per
+        """One gateway connection without shard settings; with them, one for each
         shard this process was given (the others are other processes' to connect)."""
         options = {
             "defer_after": self._defer_after,
