@@ -72,6 +72,7 @@ class _Session:
     seq: int = 0
     log: list[Json] = field(default_factory=list)
     ws: web.WebSocketResponse | None = None
+    token: str = ""  # the token it identified with
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -85,6 +86,7 @@ class FakeDiscord(FakeRest):
         nonce_window: float = NONCE_WINDOW,
     ) -> None:
         self.token = token
+        self.tokens = [token]  # every token accepted as this bot's (see process_token)
         self.message_age = message_age  # seconds to back-date the bot's new messages
         self.response_window = response_window
         self.bot = FakeUser(APP_ID + 1, "engagebot", bot=True)
@@ -172,6 +174,16 @@ class FakeDiscord(FakeRest):
             if c.method == "PATCH" and "/channels/" in c.path and c.path.endswith(suffix)
         ]
 
+    def process_token(self, n: int) -> str:
+        """Another token for the same bot, for the n-th of several bot processes: the
+        fake serves it as the same bot and records it with each call (Call.token) and
+        gateway session, so a test can tell which process made a call and send an
+        event to one process (`via`). Discord gives a bot one token; nothing else differs."""
+        token = f"{self.token}{n}"
+        if token not in self.tokens:
+            self.tokens.append(token)
+        return token
+
     def connected(self) -> bool:
         session = self._current
         return session is not None and session.ws is not None and not session.ws.closed
@@ -185,13 +197,15 @@ class FakeDiscord(FakeRest):
 
     # -- driving the bot from the outside --------------------------------------------
 
-    async def click(self, message_id: int, custom_id: str, user: FakeUser) -> FakeInteraction:
+    async def click(
+        self, message_id: int, custom_id: str, user: FakeUser, via: str | None = None
+    ) -> FakeInteraction:
         stored = self.messages[message_id]
         ids = [c.get("custom_id") for c in walk(stored["components"])]
         assert custom_id in ids, f"no button {custom_id!r} on message {message_id}"
         channel_id = int(stored["channel_id"])
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._interact(3, data, user, channel_id, {"message": stored})
+        return await self._interact(3, data, user, channel_id, {"message": stored}, via)
 
     async def command(
         self, sub: str, user: FakeUser, poll: str | None = None, channel_id: int | None = None
@@ -276,13 +290,24 @@ class FakeDiscord(FakeRest):
         ws, session.ws = session.ws, None
         await ws.close(code=4000, message=b"fake: connection dropped")
 
-    async def dispatch(self, event: str, data: Json) -> None:
+    async def dispatch(self, event: str, data: Json, via: str | None = None) -> None:
+        """To the latest session, or to the latest one identified with token `via`."""
         session = self._current
+        if via is not None:
+            session = next(
+                (s for s in reversed(self._sessions.values()) if s.token == via and s.ws), None
+            )
         assert session is not None, "no gateway session yet"
         await self._send(session, {"op": 0, "t": event, "d": data})
 
     async def _interact(
-        self, kind: int, data: Json, user: FakeUser, channel_id: int, extra: Json
+        self,
+        kind: int,
+        data: Json,
+        user: FakeUser,
+        channel_id: int,
+        extra: Json,
+        via: str | None = None,
     ) -> FakeInteraction:
         interaction = FakeInteraction(
             id=snowflake(), token=uuid.uuid4().hex, kind=kind, created=time.monotonic()
@@ -309,7 +334,7 @@ class FakeDiscord(FakeRest):
             "attachment_size_limit": 10 * 1024 * 1024,
             **extra,
         }
-        await self.dispatch("INTERACTION_CREATE", payload)
+        await self.dispatch("INTERACTION_CREATE", payload, via)
         return interaction
 
     # -- gateway ------------------------------------------------------------------------
@@ -328,7 +353,7 @@ class FakeDiscord(FakeRest):
             if op == 1:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif op == 2:
-                if data.get("token") != self.token:
+                if data.get("token") not in self.tokens:
                     await ws.close(code=4004, message=b"Authentication failed.")
                     break
                 session = await self._identify(ws, data)
@@ -345,7 +370,7 @@ class FakeDiscord(FakeRest):
     async def _identify(self, ws: web.WebSocketResponse, data: Json) -> _Session:
         self.identifies += 1
         self.intents.append(data.get("intents", -1))
-        session = _Session(uuid.uuid4().hex, ws=ws)
+        session = _Session(uuid.uuid4().hex, ws=ws, token=data["token"])
         self._sessions[session.id] = session
         self._current = session
         user = {**self.bot.user(), "verified": True, "mfa_enabled": False, "flags": 0}
@@ -369,7 +394,7 @@ class FakeDiscord(FakeRest):
 
     async def _resume(self, ws: web.WebSocketResponse, data: Json) -> _Session | None:
         session = self._sessions.get(data.get("session_id", ""))
-        if session is None or data.get("token") != self.token:
+        if session is None or data.get("token") != session.token:
             await ws.send_json({"op": 9, "d": False, "s": None, "t": None})
             return None
         self.resumes += 1
