@@ -129,3 +129,13 @@ def poll_message(fake: FakeDiscord, poll_id: str, channel_id: int) -> int:
         if any(i.startswith(f"v1:vote:{poll_id}:") for i in custom_ids(fake.messages[m]))
     ]
     return found
+
+
+def editors_in_turn(fake: FakeDiscord, message_id: int) -> list[str | None]:
+    """The processes (tokens) that edited the message, each run of edits by one process
+    once: ["a", "b"] is a hand-over, ["a", "b", "a"] two editors at the same time."""
+    turns: list[str | None] = []
+    for call in fake.edits(message_id):
+        if call.status == 200 and (not turns or turns[-1] != call.token):
+            turns.append(call.token)
+    return turns

@@ -13,6 +13,7 @@ from tests.adapters.discord.fake_discord import FakeDiscord
 from tests.cli.bot_process import BotProcess, bot_process
 from tests.cli.several_processes import (
     GENERAL,
+    editors_in_turn,
     kinds_in,
     poll_message,
     prompt_set_seen_before,
@@ -87,6 +88,11 @@ async def test_three_processes_post_close_and_announce_once(
         listed = await asyncio.to_thread(engagebot, "polls", "-c", str(path), "--format", "json")
         states = {p["id"]: p["state"] for p in json.loads(listed.stdout)}
         assert states == {"helmets": "open", "lights": "closed", "lights-r2": "open"}
+        # Every poll message was edited by one process at a time (hand-overs only).
+        for channel in (fake.channel_id, GENERAL):
+            for message in fake.bot_messages(channel):
+                turns = editors_in_turn(fake, message)
+                assert len(turns) == len(set(turns)), (message, turns)
         # The post the killed process was sending was found on Discord and adopted.
         assert any("had been posted before: found it" in line for line in second.log + third.log)
         no_tracebacks(first, second, third)
