@@ -121,7 +121,7 @@ class PostgresStore:
         self.schema_version = 0
         self._empty = False  # read-only, and engagebot never created its tables here
         self._failures = 0  # connection failures in a row
-        self._retry_at = 0.0  # time.monotonic() before which we do not try again
+        self._retry_at = 0.0  # _seconds() before which we do not try again
 
     @property
     def writer_stats(self) -> WriterStats:
@@ -211,10 +211,14 @@ class PostgresStore:
             raise StorageError("the store is not open")
         return self._pool
 
+    def _seconds(self) -> float:
+        """The reconnect back-off's time: the app's clock when the store has it."""
+        return self._clock().timestamp() if self._clock is not None else time.monotonic()
+
     def _check_backoff(self) -> None:
         """While PostgreSQL is away, fail at once instead of every caller waiting for a
         connection attempt; try again after a back-off that doubles up to 5 s."""
-        if self._failures >= 2 and time.monotonic() < self._retry_at:
+        if self._failures >= 2 and self._seconds() < self._retry_at:
             raise StorageError(
                 f"PostgreSQL at {self.url.host}:{self.url.port} is not answering; "
                 "reconnecting in a moment"
@@ -230,7 +234,7 @@ class PostgresStore:
                 _reason(exc),
             )
         if self._failures >= 2:
-            self._retry_at = time.monotonic() + min(5.0, 0.1 * 2 ** (self._failures - 2))
+            self._retry_at = self._seconds() + min(5.0, 0.1 * 2 ** (self._failures - 2))
         return _lost(exc)
 
     def _connection_ok(self) -> None:
