@@ -145,6 +145,8 @@ class Reconciler:
         """On the messages this process may edit; a message another process holds the
         edit lease of is finished by that process (TallyWatch)."""
         self.live.forget(poll_id)
+        # No lease of it is renewed any more: the final tally is the last edit.
+        self.live_messages = {m: p for m, p in self.live_messages.items() if p != poll_id}
         final = await self.polls.content(poll_id)
         messages = await self.store.poll_messages(poll_id)
         mine = await self.leases.take(poll_id, messages)
