@@ -1,7 +1,8 @@
-"""The reconnect back-off to PostgreSQL runs on the app's clock: while the database is
-away, calls fail at once (no connection attempt each) until the clock has moved past
+"""Reconnecting to PostgreSQL. The back-off runs on the app's clock: while the database
+is away, calls fail at once (no connection attempt each) until the clock has moved past
 the back-off, then the store reconnects by itself. The database "goes away" behind a
-TCP relay the test cuts and restores, as a failover or a network cut would."""
+TCP relay the test cuts and restores, as a failover or a network cut would. And one
+dead connection costs one refusal, not one per connection in the pool."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
+from storage_helpers import POLL, T0, user, vote
 
 from bot.clock import FakeClock
 from bot.errors import StorageError
@@ -88,4 +91,39 @@ async def test_the_reconnect_back_off_waits_for_the_apps_clock(
         await clock.advance(timedelta(seconds=0.1))
         assert await store.list_polls() == []  # reconnected by itself
     finally:
+        await store.close()
+
+
+async def test_a_connection_cut_mid_vote_costs_that_vote_only(
+    pg_url: str,  # noqa: F811
+) -> None:
+    """A vote whose connection is terminated under it is refused; the next one counts,
+    every time: the broken connection is not handed out again from the pool."""
+    store = PostgresStore(postgres_url(pg_url))
+    await store.open()
+    admin = await asyncpg.connect(pg_url)
+    try:
+        await store.ensure_polls([POLL])
+        assert await store.open_poll(POLL, T0, None, "test")
+        outcomes: list[str] = []
+        for round_ in range(8):
+            # alice's vote waits inside its transaction on her voter lock...
+            lock = "v:" + POLL + chr(31) + "discord:alice"
+            await admin.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", lock)
+            pending = asyncio.ensure_future(vote(store, user("alice"), "aero"))
+            await asyncio.sleep(0.1)
+            # ...when every connection of the bot is terminated.
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = 'engagebot'"
+            )
+            with pytest.raises(StorageError, match="lost the connection"):
+                await pending
+            await admin.execute("SELECT pg_advisory_unlock_all()")
+            result = await vote(store, user(f"next{round_}"), "urban")
+            outcomes.append(result.status.value)
+            await asyncio.sleep(0.3)  # the pool settles (it re-opens what it lost)
+        assert outcomes == ["accepted"] * 8
+    finally:
+        await admin.close()
         await store.close()

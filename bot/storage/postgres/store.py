@@ -224,7 +224,12 @@ class PostgresStore:
                 "reconnecting in a moment"
             )
 
-    def _connection_lost(self, exc: BaseException) -> StorageError:
+    async def _connection_lost(self, exc: BaseException) -> StorageError:
+        # One dead connection means the server went away (restart, failover, terminated
+        # backends): the pool's idle ones are dead too. Replace them all at their next
+        # use, or every one of them would refuse a click before the pool recovers.
+        if self._pool is not None:
+            await self._pool.expire_connections()
         self._failures += 1
         if self._failures == 1:
             log.warning(
@@ -250,7 +255,7 @@ class PostgresStore:
         try:
             rows = list(await pool.fetch(sql, *args))
         except CONNECTION_ERRORS as exc:
-            raise self._connection_lost(exc) from exc
+            raise await self._connection_lost(exc) from exc
         except asyncpg.PostgresError as exc:
             raise StorageError(f"database read failed: {exc}") from exc
         self._connection_ok()
@@ -276,7 +281,7 @@ class PostgresStore:
             except CONNECTION_ERRORS as exc:
                 # Not retried: the COMMIT may have landed, and nobody may hear "counted"
                 # for a vote we cannot vouch for. The caller says "please try again".
-                raise self._connection_lost(exc) from exc
+                raise await self._connection_lost(exc) from exc
             except asyncpg.PostgresError as exc:
                 raise StorageError(f"database write failed: {exc}") from exc
         raise AssertionError("unreachable")
