@@ -84,7 +84,9 @@ class App:
         self.metrics = metrics or Metrics()
         self.changes = Pulse()
         self.ready: set[str] = set()  # platforms that reported AdapterReady
-        self.leases = EditLeases(store, self.clock)  # one editor per message across processes
+        # One process at a time edits a message (a workspace, where edits share a budget).
+        budgets = [a.name for a in adapters if a.limits.edits_share_a_budget]
+        self.leases = EditLeases(store, self.clock, per_workspace=budgets)
         self.live = LiveTally(
             self._render_poll,
             self.adapters,

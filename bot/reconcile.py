@@ -158,7 +158,7 @@ class Reconciler:
                 await adapter.edit(message, final)
             except Exception:
                 log.exception("could not show the final tally on %s", message)
-        await self.leases.release(mine)
+        await self.leases.release(mine, keep=list(self.live_messages))
 
     async def _chart(self, outcome: PollResults) -> Image | None:
         """The bar chart next to the database, drawn off the event loop; None on failure

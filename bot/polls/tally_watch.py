@@ -42,6 +42,7 @@ class TallyWatch:
         self.known = known  # polls still in the config
         self.tick = tick
         self._seen: dict[str, Tally] = {}
+        self._editing: dict[MessageRef, str] = {}  # as of the last tick -> poll id
         self._failing = False
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -60,15 +61,15 @@ class TallyWatch:
 
     async def step(self) -> None:
         wanted = dict(self.wanted())
-        leaving = {m: p for m, p in self.leases.held().items() if m not in wanted}
+        leaving = {m: p for m, p in self._editing.items() if m not in wanted}
         if leaving:
-            await self._finish(leaving)
+            await self._finish(leaving, wanted)
         taken = await self.leases.renew(wanted)
         self.live.stale(taken)
+        self._editing = {m: p for m, p in wanted.items() if self.leases.may_edit(m)}
         editing: dict[str, list[MessageRef]] = {}
-        for message, poll_id in wanted.items():
-            if self.leases.may_edit(message):
-                editing.setdefault(poll_id, []).append(message)
+        for message, poll_id in self._editing.items():
+            editing.setdefault(poll_id, []).append(message)
         tallies = await self.store.tallies(list(editing)) if editing else {}
         for poll_id, messages in editing.items():
             moved = poll_id in self._seen and tallies[poll_id] != self._seen[poll_id]
@@ -76,12 +77,12 @@ class TallyWatch:
                 await self.live.touch(poll_id, messages)
         self._seen = tallies
 
-    async def _finish(self, leaving: dict[MessageRef, str]) -> None:
-        """Polls that closed while this process held their messages: it shows their
-        final state (nobody else may), then gives the leases back."""
+    async def _finish(self, leaving: dict[MessageRef, str], wanted: dict[MessageRef, str]) -> None:
+        """Polls that closed while this process edited their messages: it shows their
+        final state (nobody else may), then gives back the leases no longer needed."""
         for poll_id in set(leaving.values()):
             if self.known(poll_id):
                 await self.live.touch(poll_id, [m for m, p in leaving.items() if p == poll_id])
                 await self.live.flush(poll_id)
             self.live.forget(poll_id)
-        await self.leases.release(list(leaving))
+        await self.leases.release(list(leaving), keep=list(wanted))

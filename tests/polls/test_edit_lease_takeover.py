@@ -92,3 +92,23 @@ async def test_one_process_on_sqlite_holds_every_lease_without_asking(tmp_path: 
         assert lease.holder == "someone-else"
     finally:
         await store.close()
+
+
+async def test_slack_messages_share_one_lease_as_they_share_one_edit_budget(
+    store: PostgresStore,
+) -> None:
+    clock = FakeClock(T0)
+    first = MessageRef(ChannelRef("slack", "C1"), "1700000000.000100")
+    second = MessageRef(ChannelRef("slack", "C2"), "1700000000.000200")
+    a = EditLeases(store, clock, holder="a:1:1", per_workspace={"slack"})
+    b = EditLeases(store, clock, holder="b:2:2", per_workspace={"slack"})
+    assert await a.mine("helmets", [first]) == [first]
+    # Another poll's Slack message is in a's workspace lease; a Discord one is its own.
+    assert await b.mine("lights", [second, M]) == [M]
+    assert a.may_edit(second) and not b.may_edit(second)
+    # Done with one message while the other is still edited: the lease stays.
+    await a.release([first], keep=[second])
+    assert a.may_edit(second)
+    await a.release([first, second])
+    assert await b.renew({second: "lights"}) == [second]
+    assert b.may_edit(first) and not a.may_edit(first)
