@@ -530,6 +530,16 @@ def platform_skipped(platform: str, variables: Iterable[str]) -> str:
     )
 
 
+def console_one_process(why: str) -> Msg:
+    """A warning (the config still runs): the console serves the one process it runs in."""
+    return (
+        f"warning: the console serves only the process it runs in, and {why} lets several "
+        "processes run this bot",
+        "run several processes with enabled: false under platforms: console:, and use "
+        "the console with one process",
+    )
+
+
 NO_PLATFORM: Msg = (
     "no platform is enabled",
     "remove enabled: false from platforms: console:, or enable discord or slack",

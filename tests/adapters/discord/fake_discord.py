@@ -79,6 +79,7 @@ class _Session:
     seq: int = 0
     log: list[Json] = field(default_factory=list)
     ws: web.WebSocketResponse | None = None
+    token: str = ""  # the token it identified with
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def serves(self, guild_id: int) -> bool:
@@ -95,6 +96,7 @@ class FakeDiscord(FakeRest):
         nonce_window: float = NONCE_WINDOW,
     ) -> None:
         self.token = token
+        self.tokens = [token]  # every token accepted as this bot's (see process_token)
         self.message_age = message_age  # seconds to back-date the bot's new messages
         self.response_window = response_window
         self.bot = FakeUser(APP_ID + 1, "engagebot", bot=True)
@@ -203,6 +205,16 @@ class FakeDiscord(FakeRest):
             if c.method == "PATCH" and "/channels/" in c.path and c.path.endswith(suffix)
         ]
 
+    def process_token(self, n: int) -> str:
+        """Another token for the same bot, for the n-th of several bot processes: the
+        fake serves it as the same bot and records it with each call (Call.token) and
+        gateway session, so a test can tell which process made a call and send an
+        event to one process (`via`). Discord gives a bot one token; nothing else differs."""
+        token = f"{self.token}{n}"
+        if token not in self.tokens:
+            self.tokens.append(token)
+        return token
+
     def connected(self) -> bool:
         session = self._current
         return session is not None and session.ws is not None and not session.ws.closed
@@ -225,13 +237,15 @@ class FakeDiscord(FakeRest):
 
     # -- driving the bot from the outside --------------------------------------------
 
-    async def click(self, message_id: int, custom_id: str, user: FakeUser) -> FakeInteraction:
+    async def click(
+        self, message_id: int, custom_id: str, user: FakeUser, via: str | None = None
+    ) -> FakeInteraction:
         stored = self.messages[message_id]
         ids = [c.get("custom_id") for c in walk(stored["components"])]
         assert custom_id in ids, f"no button {custom_id!r} on message {message_id}"
         channel_id = int(stored["channel_id"])
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._interact(3, data, user, channel_id, {"message": stored})
+        return await self._interact(3, data, user, channel_id, {"message": stored}, via)
 
     async def command(
         self, sub: str, user: FakeUser, poll: str | None = None, channel_id: int | None = None
@@ -321,10 +335,20 @@ class FakeDiscord(FakeRest):
         ws, session.ws = session.ws, None
         await ws.close(code=4000, message=b"fake: connection dropped")
 
-    async def dispatch(self, event: str, data: Json) -> None:
+    async def dispatch(self, event: str, data: Json, via: str | None = None) -> None:
         """To the session of the shard owning the event's server (Discord sends a
-        server's events on that shard only, and direct messages on shard 0)."""
-        session = self._owner(int(data.get("guild_id") or 0)) or self._current
+        server's events on that shard only, and direct messages on shard 0); with `via`,
+        to the latest open session identified with that token (one chosen process)."""
+        session = self._receiver(int(data.get("guild_id") or 0), via)
+        assert session is not None, "no gateway session yet"
+        await self._send(session, {"op": 0, "t": event, "d": data})
+
+    def _receiver(self, guild_id: int, via: str | None) -> _Session | None:
+        if via is not None:
+            return next(
+                (s for s in reversed(self._sessions.values()) if s.token == via and s.ws), None
+            )
+        return self._owner(guild_id) or self._current
         assert session is not None, "no gateway session yet"
         await self._send(session, {"op": 0, "t": event, "d": data})
 
@@ -342,7 +366,13 @@ class FakeDiscord(FakeRest):
         return owners[-1] if owners else None
 
     async def _interact(
-        self, kind: int, data: Json, user: FakeUser, channel_id: int, extra: Json
+        self,
+        kind: int,
+        data: Json,
+        user: FakeUser,
+        channel_id: int,
+        extra: Json,
+        via: str | None = None,
     ) -> FakeInteraction:
         interaction = FakeInteraction(
             id=snowflake(), token=uuid.uuid4().hex, kind=kind, created=time.monotonic()
@@ -370,10 +400,10 @@ class FakeDiscord(FakeRest):
             "attachment_size_limit": 10 * 1024 * 1024,
             **extra,
         }
-        owner = self._owner(guild.id)
-        if owner is not None:
-            self.delivered_on[interaction.id] = (owner.shard, owner.peer_port)
-        await self.dispatch("INTERACTION_CREATE", payload)
+        receiver = self._receiver(guild.id, via)
+        if receiver is not None:
+            self.delivered_on[interaction.id] = (receiver.shard, receiver.peer_port)
+        await self.dispatch("INTERACTION_CREATE", payload, via)
         return interaction
 
     # -- gateway ------------------------------------------------------------------------
@@ -394,7 +424,7 @@ class FakeDiscord(FakeRest):
             if op == 1:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif op == 2:
-                if data.get("token") != self.token:
+                if data.get("token") not in self.tokens:
                     await ws.close(code=4004, message=b"Authentication failed.")
                     break
                 session = await self._identify(ws, data)
@@ -413,7 +443,9 @@ class FakeDiscord(FakeRest):
         self.intents.append(data.get("intents", -1))
         shard = data.get("shard")
         peer = ws.get_extra_info("peername") or ("", 0)
-        session = _Session(uuid.uuid4().hex, tuple(shard) if shard else None, peer[1], ws=ws)
+        session = _Session(
+            uuid.uuid4().hex, tuple(shard) if shard else None, peer[1], ws=ws, token=data["token"]
+        )
         self.identified_shards.append(session.shard)
         self._sessions[session.id] = session
         self._current = session
@@ -441,7 +473,7 @@ class FakeDiscord(FakeRest):
 
     async def _resume(self, ws: web.WebSocketResponse, data: Json) -> _Session | None:
         session = self._sessions.get(data.get("session_id", ""))
-        if session is None or data.get("token") != self.token:
+        if session is None or data.get("token") != session.token:
             await ws.send_json({"op": 9, "d": False, "s": None, "t": None})
             return None
         self.resumes += 1

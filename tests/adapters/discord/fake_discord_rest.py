@@ -52,6 +52,11 @@ async def _until_the_client_is_gone(request: web.Request) -> None:
         await asyncio.sleep(0.05)
 
 
+def _token(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    return auth.removeprefix("Bot ") if auth.startswith("Bot ") else None
+
+
 def error(status: int, code: int, text: str) -> web.Response:
     return json_response({"message": text, "code": code}, status)
 
@@ -64,6 +69,7 @@ class Call:
     files: dict[str, bytes]
     at: float  # time.monotonic()
     status: int = 200
+    token: str | None = None  # whose call (FakeDiscord.process_token)
 
 
 @dataclass
@@ -111,6 +117,7 @@ class FakeRest:
     """REST handlers over the fake's state (declared here, set up by FakeDiscord)."""
 
     token: str
+    tokens: list[str]
     port: int
     bot: FakeUser
     guild: FakeGuild
@@ -172,7 +179,7 @@ class FakeRest:
             match = pattern.fullmatch(route)
             if match and method == request.method:
                 webhook = route.startswith(("/interactions/", "/webhooks/"))
-                if not webhook and request.headers.get("Authorization") != f"Bot {self.token}":
+                if not webhook and _token(request) not in self.tokens:
                     self.calls.append(Call(request.method, route, None, {}, time.monotonic(), 401))
                     return error(401, 0, "401: Unauthorized")
                 return await handler(request, match)
@@ -201,7 +208,8 @@ class FakeRest:
         self, request: web.Request, body: Any, files: dict[str, bytes], status: int
     ) -> None:
         path = request.path[len("/api/v10") :]
-        self.calls.append(Call(request.method, path, body, files, time.monotonic(), status))
+        call = Call(request.method, path, body, files, time.monotonic(), status, _token(request))
+        self.calls.append(call)
 
     async def _me(self, request: web.Request, match: re.Match[str]) -> web.Response:
         self._record(request, None, {}, 200)
@@ -313,7 +321,7 @@ class FakeRest:
             await _until_the_client_is_gone(request)
         if how == "500":
             return web.Response(status=500, text="500 Internal Server Error")
-        assert how == "drop", how
+        assert how in ("drop", "hang-after"), how
         if request.transport is not None:
             request.transport.abort()  # the connection drops before any answer
         return web.Response(status=500)  # never written: the connection is gone
