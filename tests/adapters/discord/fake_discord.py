@@ -349,8 +349,6 @@ class FakeDiscord(FakeRest):
                 (s for s in reversed(self._sessions.values()) if s.token == via and s.ws), None
             )
         return self._owner(guild_id) or self._current
-        assert session is not None, "no gateway session yet"
-        await self._send(session, {"op": 0, "t": event, "d": data})
 
     def _live_sessions(self) -> list[_Session]:
         """The newest session of each shard (older ones were replaced by IDENTIFY)."""
