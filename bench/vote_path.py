@@ -169,8 +169,6 @@ async def bench_postgres(url: str, concurrency: int, seconds: float, processes: 
     """Closed-loop runs on PostgreSQL: one process, then N processes sharing the voters."""
     from concurrent.futures import ProcessPoolExecutor
 
-    import asyncpg  # the bench's own setup and clean-up
-
     target = postgres_url(url)
     rows = []
     for count in processes:
@@ -196,14 +194,28 @@ async def bench_postgres(url: str, concurrency: int, seconds: float, processes: 
         elapsed = max(p.seconds for p in parts)
         latencies = [x for p in parts for x in p.latencies]
         rows.append(VoteRun(label, votes, elapsed, latencies, sum(p.batches for p in parts)))
-        conn = await asyncpg.connect(target.dsn)
-        try:
-            for table in ("ballots", "deliveries", "option_counts", "voter_counts", "polls"):
-                await conn.execute(f"DELETE FROM {table} WHERE poll_id = $1", poll)
-        finally:
-            await conn.close()
+        await _drop_poll(target.dsn, poll)
     for row in rows:
         print(row.row(), flush=True)
+    # Latency at a given traffic (one process): here a batch is a few votes, and what
+    # each costs is mostly its round trips.
+    for rate in (1000, 4000):
+        poll = f"bench-{random.getrandbits(40):x}"
+        label = f"open loop {rate:,}/s, 1 process"
+        run = await run_votes(url, label, Load(rate=rate), seconds, 256, "FULL", poll)
+        await _drop_poll(target.dsn, poll)
+        print(run.row(), flush=True)
+
+
+async def _drop_poll(dsn: str, poll: str) -> None:
+    import asyncpg  # the bench's own clean-up
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        for table in ("ballots", "deliveries", "option_counts", "voter_counts", "polls"):
+            await conn.execute(f"DELETE FROM {table} WHERE poll_id = $1", poll)
+    finally:
+        await conn.close()
 
 
 def bulk_ballots(path: Path, poll_id: str, count: int) -> None:
