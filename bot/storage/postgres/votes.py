@@ -242,7 +242,7 @@ class KnownVoters:
     that voter is decided against. Only a guess (another process may have written since),
     which engagebot_cast_batch checks; bounded, least recently used first out."""
 
-    def __init__(self, limit: int = 50_000) -> None:
+    def __init__(self, limit: int = 10_000) -> None:
         self.limit = limit
         self._stored: collections.OrderedDict[tuple[str, str], Stored] = collections.OrderedDict()
 
