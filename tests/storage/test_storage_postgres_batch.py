@@ -4,6 +4,7 @@ what a process expected was changed by another one, and one bad vote failing alo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -31,10 +32,19 @@ async def proxy() -> AsyncIterator[RoundTripProxy]:
         yield proxy
 
 
-async def _open(url: str, **options: object) -> PostgresStore:
-    store = PostgresStore(postgres_url(url), **options)  # type: ignore[arg-type]
-    await store.open()
-    return store
+@contextlib.asynccontextmanager
+async def _processes(*urls: str) -> AsyncIterator[list[PostgresStore]]:
+    """A store per URL (each as one bot process would have it), with POLL open."""
+    stores = [PostgresStore(postgres_url(url)) for url in urls]
+    try:
+        for store in stores:
+            await store.open()
+        await stores[0].ensure_polls([POLL])
+        await stores[0].open_poll(POLL, T0, None, "test")
+        yield stores
+    finally:
+        for store in stores:
+            await store.close()
 
 
 async def _batch(store: PostgresStore, requests: list[BallotRequest]) -> list[CastResult]:
@@ -53,10 +63,7 @@ async def test_a_batch_is_one_round_trip(
     pg_url: str,  # noqa: F811
     proxy: RoundTripProxy,
 ) -> None:
-    store = await _open(proxy.url(pg_url))
-    try:
-        await store.ensure_polls([POLL])
-        await store.open_poll(POLL, T0, None, "test")
+    async with _processes(proxy.url(pg_url)) as [store]:
         await vote(store, user("first"), "aero")  # connects, prepares the statement
         before = proxy.round_trips
         # New voters; the same voters changing, withdrawing, coming back, clicking the same;
@@ -86,19 +93,13 @@ async def test_a_batch_is_one_round_trip(
         tally = await store.tally(POLL)
         assert tally == await store.recount(POLL)
         assert tally.counts == {"aero": 1 + 10 + 1, "urban": 25 + 1, "trail": 50}
-    finally:
-        await store.close()
 
 
 async def test_a_vote_changed_through_another_process_is_decided_again(
     pg_url: str,  # noqa: F811
     proxy: RoundTripProxy,
 ) -> None:
-    here = await _open(proxy.url(pg_url))
-    there = await _open(pg_url)
-    try:
-        await here.ensure_polls([POLL])
-        await here.open_poll(POLL, T0, None, "test")
+    async with _processes(proxy.url(pg_url), pg_url) as [here, there]:
         await vote(here, user(1), "aero", when=at(1))
         await vote(there, user(1), "urban", when=at(2))  # `here` does not know
         before = proxy.round_trips
@@ -117,45 +118,28 @@ async def test_a_vote_changed_through_another_process_is_decided_again(
         before = proxy.round_trips
         again = await here.cast(request(user(1), toggle("trail"), when=at(4)))
         assert again.status is CastStatus.ACCEPTED and proxy.round_trips - before == 1
-    finally:
-        await here.close()
-        await there.close()
 
 
 async def test_a_delivery_seen_by_another_process_is_a_duplicate(
     pg_url: str,  # noqa: F811
 ) -> None:
-    here = await _open(pg_url)
-    there = await _open(pg_url)
-    try:
-        await here.ensure_polls([POLL])
-        await here.open_poll(POLL, T0, None, "test")
+    async with _processes(pg_url, pg_url) as [here, there]:
         first = await vote(there, user(1), "aero", delivery="slack:retried")
         again = await vote(here, user(1), "aero", delivery="slack:retried")
         assert first.status is CastStatus.ACCEPTED
         assert again.status is CastStatus.DUPLICATE
         assert (await here.tally(POLL)).counts == {"aero": 1}
-    finally:
-        await here.close()
-        await there.close()
 
 
 async def test_a_poll_closed_by_another_process_takes_no_more_votes(
     pg_url: str,  # noqa: F811
 ) -> None:
-    here = await _open(pg_url)
-    there = await _open(pg_url)
-    try:
-        await here.ensure_polls([POLL])
-        await here.open_poll(POLL, T0, None, "test")
+    async with _processes(pg_url, pg_url) as [here, there]:
         await vote(here, user(1), "aero")
         assert await there.close_poll(POLL, at(10), "merchant")
         late = await _batch(here, _clicks(choose("urban"), range(5), at(11)))
         assert {r.status for r in late} == {CastStatus.NOT_OPEN}
         assert (await there.tally(POLL)).counts == {"aero": 1}
-    finally:
-        await here.close()
-        await there.close()
 
 
 async def test_expectations_that_keep_failing_are_decided_under_the_locks(
@@ -163,10 +147,7 @@ async def test_expectations_that_keep_failing_are_decided_under_the_locks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(pg_store, "OPTIMISTIC_ATTEMPTS", 0)  # every batch takes that path
-    store = await _open(pg_url)
-    try:
-        await store.ensure_polls([POLL])
-        await store.open_poll(POLL, T0, None, "test")
+    async with _processes(pg_url) as [store]:
         first = await _batch(store, _clicks(choose("aero"), range(20), at(1)))
         second = await _batch(store, _clicks(toggle("urban"), range(10), at(2)))
         assert {r.status for r in first + second} == {CastStatus.ACCEPTED}
@@ -174,17 +155,12 @@ async def test_expectations_that_keep_failing_are_decided_under_the_locks(
         tally = await store.tally(POLL)
         assert tally.counts == {"aero": 20, "urban": 10}
         assert tally == await store.recount(POLL)
-    finally:
-        await store.close()
 
 
 async def test_a_vote_postgresql_cannot_store_fails_alone(
     pg_url: str,  # noqa: F811
 ) -> None:
-    store = await _open(pg_url)
-    try:
-        await store.ensure_polls([POLL])
-        await store.open_poll(POLL, T0, None, "test")
+    async with _processes(pg_url) as [store]:
         requests = _clicks(choose("aero"), range(20), at(1))
         # PostgreSQL text cannot hold NUL (names are cleaned of it, ids are not): the
         # batch's statement is refused for this one vote.
@@ -197,8 +173,6 @@ async def test_a_vote_postgresql_cannot_store_fails_alone(
         assert store.vote_stats.split == 1
         tally = await store.tally(POLL)
         assert tally.counts == {"aero": 19} and tally == await store.recount(POLL)
-    finally:
-        await store.close()
 
 
 def test_known_voters_are_bounded_and_forgotten() -> None:
