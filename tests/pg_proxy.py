@@ -5,19 +5,24 @@ Sync, is answered by exactly one ReadyForQuery ('Z') message, and nothing else s
 so the 'Z' messages the server sends are the round trips the clients made. The proxy reads
 the server's side of the stream as PostgreSQL frames it (a type byte and a length) and
 passes every byte on unchanged. Clients must not ask for TLS (`sslmode=disable`), or the
-stream could not be read."""
+stream could not be read.
+
+With a delay, every answer from the server reaches the client that much later: a database
+on another machine, for the benchmark (bench/vote_path.py --pg-delay-ms)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
 
 class RoundTripProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, delay: float = 0.0) -> None:
         self.target = (target_host, target_port)
+        self.delay = delay  # seconds added to every answer
         self.round_trips = 0
         self.port = 0
         self._server: asyncio.Server | None = None
@@ -58,12 +63,31 @@ class RoundTripProxy:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, count: bool
     ) -> None:
         pending = b""
+        delayed: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+        later = asyncio.ensure_future(self._write_later(delayed, writer))
+        try:
+            with contextlib.suppress(ConnectionError):
+                while data := await reader.read(65536):
+                    if count:
+                        pending = self._count(pending + data)
+                    if count and self.delay:
+                        delayed.put_nowait((time.monotonic() + self.delay, data))
+                        continue
+                    writer.write(data)
+                    await writer.drain()
+        finally:
+            later.cancel()
+
+    async def _write_later(
+        self, delayed: asyncio.Queue[tuple[float, bytes]], writer: asyncio.StreamWriter
+    ) -> None:
+        """Write each chunk at its time, in order."""
         with contextlib.suppress(ConnectionError):
-            while data := await reader.read(65536):
+            while True:
+                due, data = await delayed.get()
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
                 writer.write(data)
                 await writer.drain()
-                if count:
-                    pending = self._count(pending + data)
 
     def _count(self, buffer: bytes) -> bytes:
         """Count whole 'Z' frames in buffer; return the incomplete rest."""
@@ -80,9 +104,9 @@ class RoundTripProxy:
 
 @contextlib.asynccontextmanager
 async def round_trip_proxy(
-    host: str = "127.0.0.1", port: int = 5432
+    host: str = "127.0.0.1", port: int = 5432, delay: float = 0.0
 ) -> AsyncIterator[RoundTripProxy]:
-    proxy = RoundTripProxy(host, port)
+    proxy = RoundTripProxy(host, port, delay)
     await proxy.start()
     try:
         yield proxy
