@@ -34,6 +34,10 @@ LookupRow = tuple[bool, str | None, str | None, int | None, int | None, str | No
 Outcome = tuple[bool, Any]
 
 
+# One voter's stored state: the last five fields of a LookupRow.
+Stored = tuple[str | None, int | None, int | None, str | None, int | None]
+
+
 @dataclass
 class VoterState:
     """One (poll, voter) as the batch has changed it so far."""
@@ -42,10 +46,29 @@ class VoterState:
     cast_at: int | None  # the ballot's cast_at in microseconds
     recorded_at: int | None
     withdrawn_at: int | None
+    options_text: str | None = None  # the options column as it was read
     original: tuple[Ballot | None, int | None, int | None, int | None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.original = (self.ballot, self.cast_at, self.recorded_at, self.withdrawn_at)
+
+    def upserted(self) -> bool:
+        """Whether the batch writes this voter's ballot row."""
+        old, old_cast, old_recorded, _ = self.original
+        new = self.ballot
+        return new is not None and (
+            old is None
+            or (new.options, new.voter.name) != (old.options, old.voter.name)
+            or (self.cast_at, self.recorded_at) != (old_cast, old_recorded)
+        )
+
+    def stored(self) -> Stored:
+        """The voter's row as it is once the batch is applied."""
+        new = self.ballot
+        if new is None:
+            return (None, None, None, None, self.withdrawn_at)
+        text = dump_options(new.options) if self.upserted() else self.options_text
+        return (text, self.cast_at, self.recorded_at, new.voter.name, self.withdrawn_at)
 
 
 # A ballot row: poll, voter key, platform, user id, user name, options JSON, cast_at,
@@ -147,7 +170,8 @@ def plan_batch(
                     from_micros(cast_at),
                     from_micros(recorded_at),
                 )
-            voter = voters[key] = VoterState(ballot, cast_at, recorded_at, withdrawn_at)
+            voter = VoterState(ballot, cast_at, recorded_at, withdrawn_at, options)
+            voters[key] = voter
 
         try:
             result, recorded_at = decide(

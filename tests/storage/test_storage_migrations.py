@@ -138,11 +138,11 @@ def test_version_3_claims_become_resolvable_ledger_entries(db_path: Path) -> Non
     assert remaining == [("m1",)]
 
 
-async def test_running_totals_kept_by_triggers_carry_on_after_0007(db_path: Path) -> None:
-    """A database from before 0007 (totals kept by triggers) keeps its totals, and the
+async def test_running_totals_kept_by_triggers_carry_on_after_0008(db_path: Path) -> None:
+    """A database from before 0008 (totals kept by triggers) keeps its totals, and the
     vote writer adds to them from then on."""
     conn = sqlite3.connect(db_path, isolation_level=None)
-    apply_migrations(conn, [m for m in load_migrations() if m.version < 7])
+    apply_migrations(conn, [m for m in load_migrations() if m.version < 8])
     conn.execute("INSERT INTO polls (poll_id, state, updated_at) VALUES ('helmets', 'open', 0)")
     conn.executemany(
         "INSERT INTO ballots (poll_id, voter_key, platform, user_id, options, cast_at, "

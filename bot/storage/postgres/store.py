@@ -13,7 +13,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -26,6 +26,7 @@ from bot.storage.base import (
     Ballot,
     BallotRequest,
     CastResult,
+    EditLease,
     PollRecord,
     PollRound,
     PostClaim,
@@ -44,8 +45,16 @@ from bot.storage.codec import (
     poll_from_row,
     to_micros,
 )
+from bot.storage.postgres import leases
 from bot.storage.postgres.migrate import apply_migrations, current_version, load_migrations
-from bot.storage.postgres.votes import VoteBatcher, apply_args
+from bot.storage.postgres.votes import (
+    KnownVoters,
+    Row,
+    VoteBatcher,
+    VoteStats,
+    apply_args,
+    columns,
+)
 from bot.storage.sqlite.post_ops import KEY_BYTES
 from bot.storage.sqlite.post_ops import POST_COLUMNS as CLAIM_COLUMNS
 from bot.storage.sqlite.post_ops import post_from_row as claim_from_row
@@ -73,11 +82,27 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 _RETRY = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 CONNECT_TIMEOUT = 10.0
+# A batch whose expectations failed this many times in a row (other processes keep
+# changing the same voters) is decided under its locks: slower, but it always finishes.
+OPTIMISTIC_ATTEMPTS = 2
+
+
+class _RefusedBatch(StorageError):
+    """PostgreSQL refused a batch's statement for its data (not the connection)."""
+
 
 _TALLY = """
 SELECT 'o', option_id, platform, votes FROM option_counts WHERE poll_id = $1 AND votes > 0
 UNION ALL
 SELECT 'v', NULL, platform, voters FROM voter_counts WHERE poll_id = $1 AND voters > 0
+"""
+
+_TALLIES = """
+SELECT poll_id, 'o', option_id, platform, votes FROM option_counts
+WHERE poll_id = ANY($1::text[]) AND votes > 0
+UNION ALL
+SELECT poll_id, 'v', NULL, platform, voters FROM voter_counts
+WHERE poll_id = ANY($1::text[]) AND voters > 0
 """
 
 _RECOUNT = """
@@ -94,6 +119,8 @@ _WHERE_POST = "kind = $1 AND subject = $2 AND platform = $3 AND channel_id = $4"
 class PostgresStore:
     """Store on one PostgreSQL database. Create, `await open()`, use, `await close()`."""
 
+    shared = True  # several bot processes may run on one database
+
     def __init__(
         self,
         url: PostgresUrl,
@@ -107,10 +134,15 @@ class PostgresStore:
         self._clock = clock
         self._pool: Any = None
         self._votes = VoteBatcher(self._run_vote_batch, max_batch=max_batch)
+        self._known = KnownVoters()
+        self.vote_stats = VoteStats()
+        # The vote batcher's own connection, outside the pool: a pool connection is reset
+        # (one more round trip) every time it is given back.
+        self._vote_conn: Conn = None
         self.schema_version = 0
         self._empty = False  # read-only, and engagebot never created its tables here
         self._failures = 0  # connection failures in a row
-        self._retry_at = 0.0  # time.monotonic() before which we do not try again
+        self._retry_at = 0.0  # _seconds() before which we do not try again
 
     @property
     def writer_stats(self) -> WriterStats:
@@ -127,16 +159,14 @@ class PostgresStore:
     async def open(self) -> None:
         if self._pool is not None:
             return
-        settings = {"application_name": "engagebot"}
-        if self.read_only:
-            settings["default_transaction_read_only"] = "on"
         try:
             pool = await asyncpg.create_pool(
                 self.url.dsn,
                 min_size=1,
-                max_size=self.url.pool,
+                # One connection of the budget is the vote batcher's (opened at the first vote).
+                max_size=max(1, self.url.pool - 1),
                 timeout=CONNECT_TIMEOUT,
-                server_settings=settings,
+                server_settings=self._settings(),
             )
         except (
             asyncpg.InvalidCatalogNameError,
@@ -162,6 +192,12 @@ class PostgresStore:
             raise
         self._pool = pool
         self._votes.start()
+
+    def _settings(self) -> dict[str, str]:
+        settings = {"application_name": "engagebot"}
+        if self.read_only:
+            settings["default_transaction_read_only"] = "on"
+        return settings
 
     async def _check_schema(self, conn: Conn) -> int:
         """For a read-only store nothing is migrated: a database the bot never used reads
@@ -190,6 +226,7 @@ class PostgresStore:
             await self._votes.close()
         finally:
             pool, self._pool = self._pool, None
+            await self._drop_vote_connection(clean=True)
             if pool is not None:
                 await pool.close()
 
@@ -200,16 +237,25 @@ class PostgresStore:
             raise StorageError("the store is not open")
         return self._pool
 
+    def _seconds(self) -> float:
+        """The reconnect back-off's time: the app's clock when the store has it."""
+        return self._clock().timestamp() if self._clock is not None else time.monotonic()
+
     def _check_backoff(self) -> None:
         """While PostgreSQL is away, fail at once instead of every caller waiting for a
         connection attempt; try again after a back-off that doubles up to 5 s."""
-        if self._failures >= 2 and time.monotonic() < self._retry_at:
+        if self._failures >= 2 and self._seconds() < self._retry_at:
             raise StorageError(
                 f"PostgreSQL at {self.url.host}:{self.url.port} is not answering; "
                 "reconnecting in a moment"
             )
 
-    def _connection_lost(self, exc: BaseException) -> StorageError:
+    async def _connection_lost(self, exc: BaseException) -> StorageError:
+        # One dead connection means the server went away (restart, failover, terminated
+        # backends): the pool's idle ones are dead too. Replace them all at their next
+        # use, or every one of them would refuse a click before the pool recovers.
+        if self._pool is not None:
+            await self._pool.expire_connections()
         self._failures += 1
         if self._failures == 1:
             log.warning(
@@ -219,7 +265,7 @@ class PostgresStore:
                 _reason(exc),
             )
         if self._failures >= 2:
-            self._retry_at = time.monotonic() + min(5.0, 0.1 * 2 ** (self._failures - 2))
+            self._retry_at = self._seconds() + min(5.0, 0.1 * 2 ** (self._failures - 2))
         return _lost(exc)
 
     def _connection_ok(self) -> None:
@@ -235,7 +281,7 @@ class PostgresStore:
         try:
             rows = list(await pool.fetch(sql, *args))
         except CONNECTION_ERRORS as exc:
-            raise self._connection_lost(exc) from exc
+            raise await self._connection_lost(exc) from exc
         except asyncpg.PostgresError as exc:
             raise StorageError(f"database read failed: {exc}") from exc
         self._connection_ok()
@@ -261,26 +307,108 @@ class PostgresStore:
             except CONNECTION_ERRORS as exc:
                 # Not retried: the COMMIT may have landed, and nobody may hear "counted"
                 # for a vote we cannot vouch for. The caller says "please try again".
-                raise self._connection_lost(exc) from exc
+                raise await self._connection_lost(exc) from exc
             except asyncpg.PostgresError as exc:
                 raise StorageError(f"database write failed: {exc}") from exc
         raise AssertionError("unreachable")
 
-    async def _run_vote_batch(self, requests: list[tuple[BallotRequest, int]]) -> list[Any]:
-        deliveries = [r.delivery_id for r, _ in requests]
-        polls = [r.poll_id for r, _ in requests]
-        voters = [r.voter.key for r, _ in requests]
-
-        async def run(conn: Conn) -> list[Any]:
-            rows = await conn.fetch(
-                "SELECT * FROM engagebot_cast_lookup($1, $2, $3)", deliveries, polls, voters
+    async def _vote_connection(self) -> Conn:
+        conn = self._vote_conn
+        if conn is not None and not conn.is_closed():
+            return conn
+        self._check_backoff()
+        try:
+            conn = await asyncpg.connect(
+                self.url.dsn, timeout=CONNECT_TIMEOUT, server_settings=self._settings()
             )
-            plan = plan_batch(requests, rows, self._now)
-            if plan.deliveries:
-                await conn.execute(_APPLY, *apply_args(plan))
-            return plan.outcomes
+        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
+            raise await self._connection_lost(exc) from exc
+        self._vote_conn = conn
+        return conn
 
-        return await self._write(run)
+    async def _drop_vote_connection(self, clean: bool = False) -> None:
+        conn, self._vote_conn = self._vote_conn, None
+        if conn is None or conn.is_closed():
+            return
+        if clean:
+            try:
+                await conn.close(timeout=CONNECT_TIMEOUT)
+                return
+            except (*CONNECTION_ERRORS, asyncpg.PostgresError):
+                pass
+        conn.terminate()
+
+    async def _run_vote_batch(self, requests: list[tuple[BallotRequest, int]]) -> list[Any]:
+        """One batch; if PostgreSQL refuses its statement for what one vote holds, each
+        vote is tried alone, so only that one fails (as the SQLite writer does)."""
+        try:
+            return await self._vote_batch(requests)
+        except _RefusedBatch:
+            if len(requests) == 1:
+                raise
+        self.vote_stats.split += 1
+        outcomes: list[Any] = []
+        for one in requests:
+            try:
+                outcomes += await self._vote_batch([one])
+            except StorageError as exc:
+                outcomes.append((False, exc))
+        return outcomes
+
+    async def _vote_batch(self, requests: list[tuple[BallotRequest, int]]) -> list[Any]:
+        """Decide the batch against what we expect is stored and send it in one statement
+        (see votes.py); decide again on what was stored when that was not it."""
+        if self.read_only:
+            raise StorageError("this command only reads; the database was opened read-only")
+        conn = await self._vote_connection()
+        keys = (
+            [r.delivery_id for r, _ in requests],
+            [r.poll_id for r, _ in requests],
+            [r.voter.key for r, _ in requests],
+        )
+        rows: list[Row] = self._known.expected(requests)
+        stats = self.vote_stats
+        mismatches = deadlocks = 0
+        while True:
+            try:
+                if mismatches < OPTIMISTIC_ATTEMPTS:
+                    plan = plan_batch(requests, rows, self._now)
+                    stats.statements += 1
+                    found = await conn.fetch(
+                        _CAST_BATCH, *keys, *columns(rows, 7), *apply_args(plan)
+                    )
+                else:
+                    stats.locked += 1
+                    async with conn.transaction():
+                        rows = _rows(await conn.fetch(_CAST_LOOKUP, *keys))
+                        plan = plan_batch(requests, rows, self._now)
+                        stats.statements += 1
+                        found = await conn.fetch(
+                            _CAST_BATCH, *keys, *columns(rows, 7), *apply_args(plan)
+                        )
+                        if found:  # cannot happen: the locks were held since the lookup
+                            raise StorageError("a vote batch changed under its own locks")
+            except _RETRY as exc:
+                deadlocks += 1
+                if deadlocks == 5:
+                    raise StorageError("the database kept refusing the write (contention)") from exc
+                await asyncio.sleep(0.005 * 2**deadlocks)
+                continue
+            except CONNECTION_ERRORS as exc:
+                # Not retried: the statement may have committed, and nobody may hear
+                # "counted" for a vote we cannot vouch for. The caller says "try again".
+                self._known.forget(requests)
+                await self._drop_vote_connection()
+                raise await self._connection_lost(exc) from exc
+            except asyncpg.PostgresError as exc:
+                raise _RefusedBatch(f"database write failed: {exc}") from exc
+            self._connection_ok()
+            if not found:
+                self._known.remember(plan)
+                return plan.outcomes
+            stats.decided_again += 1
+            mismatches += 1
+            rows = _rows(found)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -319,6 +447,13 @@ class PostgresStore:
     async def tally(self, poll_id: str) -> Tally:
         return tally_from_rows(poll_id, await self._fetch(_TALLY, poll_id))
 
+    async def tallies(self, poll_ids: Collection[str]) -> dict[str, Tally]:
+        rows = await self._fetch(_TALLIES, list(poll_ids))
+        return {
+            poll_id: tally_from_rows(poll_id, [row[1:] for row in rows if row[0] == poll_id])
+            for poll_id in poll_ids
+        }
+
     async def recount(self, poll_id: str) -> Tally:
         """The tally counted from the ballot rows (checks and audits)."""
         return tally_from_rows(poll_id, await self._fetch(_RECOUNT, poll_id))
@@ -347,6 +482,12 @@ class PostgresStore:
             return _count(await conn.execute(sql, *args)) == 1
 
         return await self._write(run)
+
+    async def _changed_any(self, sql: str, *args: Any) -> None:
+        async def run(conn: Conn) -> None:
+            await conn.execute(sql, *args)
+
+        await self._write(run)
 
     async def open_poll(
         self, poll_id: str, at: datetime, closes_at: datetime | None, by: str
@@ -517,6 +658,33 @@ class PostgresStore:
             raise StorageError("this command only reads; the database was opened read-only")
         self._require_pool()
         return await self._votes.submit(request, to_micros(request.occurred_at))
+
+    # -- edit leases -------------------------------------------------------------------
+
+    async def take_edit_leases(
+        self,
+        wanted: Mapping[MessageRef, str],
+        holder: str,
+        at: datetime,
+        until: datetime,
+        steal_from: Collection[str] = (),
+    ) -> list[EditLease]:
+        if not wanted:
+            return []
+        args = leases.take_args(wanted, holder, to_micros(until), to_micros(at), steal_from)
+
+        async def run(conn: Conn) -> list[EditLease]:
+            return [leases.lease_from_row(row) for row in await conn.fetch(leases.TAKE, *args)]
+
+        return await self._write(run)
+
+    async def release_edit_leases(
+        self, holder: str, messages: Collection[MessageRef] | None = None
+    ) -> None:
+        if messages is None:
+            await self._changed_any(leases.RELEASE_ALL, holder)
+        elif messages:
+            await self._changed_any(leases.RELEASE, holder, *leases.message_columns(messages))
 
     # -- daily prompts -----------------------------------------------------------------
 
@@ -733,7 +901,8 @@ class PostgresStore:
         ]
 
 
-_APPLY = "SELECT engagebot_cast_apply(" + ", ".join(f"${i}" for i in range(1, 26)) + ")"
+_CAST_LOOKUP = "SELECT * FROM engagebot_cast_lookup($1, $2, $3)"
+_CAST_BATCH = "SELECT * FROM engagebot_cast_batch(" + ", ".join(f"${i}" for i in range(1, 36)) + ")"
 
 _RECORD_MESSAGE = (
     "INSERT INTO poll_messages (poll_id, platform, channel_id, message_id, posted_at) "
@@ -745,6 +914,11 @@ _RECORD_PROMPT_POST = (
     "UPDATE prompt_posts SET message_id = $1, posted_at = $2 WHERE prompt_id = $3 "
     "AND local_date = $4 AND platform = $5 AND channel_id = $6"
 )
+
+
+def _rows(records: list[Any]) -> list[Row]:
+    """asyncpg records of engagebot_cast_lookup's shape -> plain tuples."""
+    return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in records]
 
 
 def _where(message: MessageRef) -> tuple[str, str, str]:

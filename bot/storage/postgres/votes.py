@@ -1,13 +1,17 @@
-"""Votes on PostgreSQL with group commit: one transaction per batch of cast() calls.
+"""Votes on PostgreSQL with group commit: one transaction and one round trip per batch.
 
-A batch costs a fixed four round trips whatever its size (BEGIN, lookup, apply, COMMIT):
-engagebot_cast_lookup locks the batch's voters and deliveries and reads their ballots,
-the decisions run here (decide() is Python), and engagebot_cast_apply writes the net
-result with the running totals' net change. Callers hear their answer after COMMIT.
-
-The decisions are the SQLite writer's own (bot/storage/ballot_rules.py), including several
-clicks of one voter (or one delivery twice) inside the same batch: each sees the ones
-before it."""
+The decisions are Python, the same rules as the SQLite writer's (bot/storage/
+ballot_rules.py), including several clicks of one voter, or one delivery twice, inside
+the same batch: each sees the ones before it. They need each voter's stored ballot, which
+would cost a round trip to read before the one that writes. Instead a batch is decided
+against the state it *expects* (KnownVoters: what this process last wrote for a voter,
+or "no ballot yet, delivery new, poll open" for one it has not seen) and sent as one
+statement, engagebot_cast_batch, which takes the batch's locks, compares the expectation
+with what is stored and applies the net writes only if it holds. When it does not (the
+voter changed their vote through another process, a replayed delivery, a closed poll,
+a restart), nothing was written and the stored state came back with the answer: the
+batch is decided again on it, a second round trip. Callers hear their answer after the
+statement that wrote their vote has committed."""
 
 from __future__ import annotations
 
@@ -19,23 +23,31 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import StorageError
-from bot.storage.ballot_rules import BatchPlan
-from bot.storage.base import BallotRequest, CastResult
+from bot.storage.ballot_rules import BatchPlan, LookupRow, Stored
+from bot.storage.base import BallotRequest, CastResult, PollState
 from bot.storage.sqlite.writer import WriterStats
 
 log = logging.getLogger(__name__)
 
+Now = Callable[[], int]
+
+
+# What engagebot_cast_lookup returns for one request, and what a batch is decided against:
+# (replayed, poll state, options as stored, cast_at, recorded_at, user_name, withdrawn_at).
+Row = LookupRow
+NOTHING_STORED: Stored = (None, None, None, None, None)
+
 
 def apply_args(plan: BatchPlan) -> list[list[Any]]:
-    """The arguments of engagebot_cast_apply, in its order."""
+    """The batch's net writes as engagebot_cast_batch takes them, in its order."""
     net = plan.net()
-    upserts = [*net.added, *net.changed, *net.touched]
+    upserts = sorted([*net.added, *net.changed, *net.touched])  # in key order, as locked
     return [
-        *_columns(upserts, 8),
-        *_columns(net.removed, 2),
-        *_columns(net.withdrawn, 3),
-        *_columns(net.unwithdrawn, 2),
-        *_columns(net.deliveries, 3),
+        *columns(upserts, 8),
+        *columns(net.removed, 2),
+        *columns(net.withdrawn, 3),
+        *columns(net.unwithdrawn, 2),
+        *columns(net.deliveries, 3),
         [k[0] for k, _ in net.voter_delta],
         [k[1] for k, _ in net.voter_delta],
         [d for _, d in net.voter_delta],
@@ -46,8 +58,56 @@ def apply_args(plan: BatchPlan) -> list[list[Any]]:
     ]
 
 
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+def columns(rows: list[Any], width: int) -> list[list[Any]]:
+    """Rows -> one list per column (how the batch's arrays are passed)."""
     return [[row[i] for row in rows] for i in range(width)]
+
+
+class KnownVoters:
+    """What this process last wrote for each (poll, voter): the state its next batch with
+    that voter is decided against. Only a guess (another process may have written since),
+    which engagebot_cast_batch checks; bounded, least recently used first out."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._stored: collections.OrderedDict[tuple[str, str], Stored] = collections.OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._stored)
+
+    def expected(self, requests: list[tuple[BallotRequest, int]]) -> list[Row]:
+        """Each request as it would read if our guess holds: a new delivery on an open poll."""
+        get = self._stored.get
+        return [
+            (False, OPEN, *get((req.poll_id, req.voter.key), NOTHING_STORED)) for req, _ in requests
+        ]
+
+    def remember(self, plan: BatchPlan) -> None:
+        """After a batch was applied: its voters' rows as they now are."""
+        stored = self._stored
+        for key, voter in plan.voters.items():
+            stored[key] = voter.stored()
+            stored.move_to_end(key)
+        while len(stored) > self.limit:
+            stored.popitem(last=False)
+
+    def forget(self, requests: list[tuple[BallotRequest, int]]) -> None:
+        """The batch's outcome is unknown (the connection broke): guess nothing about it."""
+        for req, _ in requests:
+            self._stored.pop((req.poll_id, req.voter.key), None)
+
+
+OPEN = PollState.OPEN.value
+
+
+@dataclass
+class VoteStats:
+    """How the batches went on PostgreSQL (beside the WriterStats every backend keeps)."""
+
+    statements: int = 0  # engagebot_cast_batch calls: one round trip each
+    decided_again: int = 0  # an expectation did not hold: decided again on what is stored
+    locked: int = 0  # decided under the batch's locks after expectations kept failing
+    split: int = 0  # a batch PostgreSQL refused, run again one vote at a time
 
 
 @dataclass

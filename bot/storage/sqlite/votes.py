@@ -6,7 +6,7 @@ seen, the voters' ballots and withdrawals), the rules shared with PostgreSQL dec
 vote in order in Python (bot/storage/ballot_rules.py), and `executemany` writes one row
 per voter. Per vote that is no statement of its own, where the one-at-a-time path ran
 three to five. The running totals take the batch's net change, one statement per counter
-touched (migration 0007 dropped the per-row triggers that did it before).
+touched (migration 0008 dropped the per-row triggers that did it before).
 
 If a write fails, cast_batch raises and the writer redoes the batch with each operation
 alone in a savepoint (CastOp called on its own is a batch of one), so one bad vote fails

@@ -1,2 +1,0 @@
--- Reserved: number 0006 belongs to another branch's migration (edit leases). This file
--- only keeps the numbers without gaps until both are merged; then it goes.
