@@ -168,8 +168,11 @@ async def closed_loop(target: Target, clickers: int, seconds: float) -> Phase:
                 latencies.append(took)
 
     return await measured(
-        target, "closed", lambda: asyncio.gather(*(clicker() for _ in range(clickers))),
-        latencies, lambda: late,
+        target,
+        "closed",
+        lambda: asyncio.gather(*(clicker() for _ in range(clickers))),
+        latencies,
+        lambda: late,
     )
 
 
@@ -204,13 +207,38 @@ async def fixed_rate(target: Target, rate: float, seconds: float) -> Phase:
     return phase
 
 
+PROFILE: dict[str, str] = {}  # bot name -> py-spy output file (--profile)
+
+
 async def measured(target, mode, work, latencies, late) -> Phase:  # type: ignore[no-untyped-def]
     pid = target.process.process.pid
+    spy = None
+    out = PROFILE.pop(target.name, None) if mode == "closed" else None
+    if out:  # sample the bot's own stacks while it works (py-spy: pip install py-spy)
+        spy = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--output",
+            out,
+            "--nonblocking",
+            "--rate",
+            "200",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await asyncio.sleep(0.5)
     edits_before = len(target.fake.edits())
     bot_before, fake_before = cpu_seconds(pid), time.process_time()
     started = time.monotonic()
     await work()
     seconds = time.monotonic() - started
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        await spy.wait()
     phase = Phase(
         target.name,
         mode,
@@ -233,7 +261,9 @@ async def start_engagebot(
     stack: AsyncExitStack, fake: FakeDiscord, folder: Path
 ) -> tuple[BotProcess, Json]:
     write_config(folder, fake)
-    run = bot_process("run", "--config", str(folder / "bot.yaml"), env={"DISCORD_TOKEN": fake.token})
+    run = bot_process(
+        "run", "--config", str(folder / "bot.yaml"), env={"DISCORD_TOKEN": fake.token}
+    )
     process = await stack.enter_async_context(run)
 
     def posted() -> bool:
@@ -251,7 +281,9 @@ async def start_bare(fake: FakeDiscord, message: Json) -> BotProcess:
     env = {"DISCORD_TOKEN": fake.token, "BARE_API": fake.api_url, "BARE_GATEWAY": fake.gateway_url}
     base = {k: v for k, v in os.environ.items()} | env
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--bare-bot",
+        sys.executable,
+        __file__,
+        "--bare-bot",
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -303,9 +335,17 @@ def run_bare_bot() -> None:
 
 async def stored_votes(config: Path) -> int:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "results", "helmets", "--config", str(config),
-        "--format", "json",
-        stdout=asyncio.subprocess.PIPE, cwd=REPO,
+        sys.executable,
+        "-m",
+        "bot",
+        "results",
+        "helmets",
+        "--config",
+        str(config),
+        "--format",
+        "json",
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
     )
     out, _ = await proc.communicate()
     data = json.loads(out)
@@ -323,6 +363,10 @@ async def main(args: argparse.Namespace) -> None:
             try:
                 for target in (engagebot, bare):  # warm up: imports, caches, JIT-less paths
                     await closed_loop(target, args.clickers, 1.0)
+                if args.profile:
+                    PROFILE.update(
+                        {t.name: f"{args.profile}-{t.name}.txt" for t in (engagebot, bare)}
+                    )
                 phases: list[Phase] = []
                 for _ in range(args.rounds):
                     for target in (engagebot, bare):
@@ -381,6 +425,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--clickers", type=int, default=100)
     parser.add_argument("--rate", type=float, default=1000.0, help="fixed-rate clicks/s")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="py-spy the first closed loop of each bot to PREFIX-BOT.txt",
+    )
     parser.add_argument("--bare-bot", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
