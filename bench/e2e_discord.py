@@ -40,11 +40,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.adapters.discord.discord_harness import write_config  # noqa: E402
-from tests.adapters.discord.discord_payloads import FakeUser, Json, snowflake  # noqa: E402
-from tests.adapters.discord.fake_discord import FakeDiscord  # noqa: E402
-from tests.adapters.discord.fake_discord_rest import APP_ID, FakeInteraction  # noqa: E402
-from tests.cli.bot_process import BotProcess, bot_process  # noqa: E402
+from tests.adapters.discord.discord_harness import write_config
+from tests.adapters.discord.discord_payloads import FakeUser, Json, snowflake
+from tests.adapters.discord.fake_discord import FakeDiscord
+from tests.adapters.discord.fake_discord_rest import APP_ID, FakeInteraction
+from tests.cli.bot_process import BotProcess, bot_process
 
 REPO = Path(__file__).resolve().parents[1]
 OPTIONS = ("aero", "urban", "trail")
@@ -407,10 +407,15 @@ def report(phases: list[Phase], args: argparse.Namespace) -> None:
     bare_rate, bare_p99 = pooled("bare", "closed")
     _, eng_fixed = pooled("engagebot", "fixed")
     _, bare_fixed = pooled("bare", "fixed")
+    eng_cpu, bare_cpu = cpu_per_click(phases, "engagebot"), cpu_per_click(phases, "bare")
     print(
         f"closed loop: engagebot {eng_rate:,.0f} clicks/s (p99 {eng_p99:.1f} ms), bare "
         f"{bare_rate:,.0f} clicks/s (p99 {bare_p99:.1f} ms): ratio {eng_rate / bare_rate:.2f} "
         f"(aim >= 0.80)"
+    )
+    print(
+        f"CPU per click (closed loop): engagebot {eng_cpu:.0f} us, bare {bare_cpu:.0f} us: "
+        f"ratio bare/engagebot {bare_cpu / eng_cpu:.2f} (the clicks/s a CPU-bound bot reaches)"
     )
     print(
         f"fixed {args.rate:,.0f}/s: p99 engagebot {eng_fixed:.1f} ms, bare {bare_fixed:.1f} ms "
@@ -418,13 +423,18 @@ def report(phases: list[Phase], args: argparse.Namespace) -> None:
     )
 
 
+def cpu_per_click(phases: list[Phase], bot: str) -> float:
+    mine = [p for p in phases if p.bot == bot and p.mode == "closed"]
+    return sum(p.bot_cpu for p in mine) / max(1, sum(len(p.latencies) for p in mine)) * 1e6
+
+
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one short round")
-    parser.add_argument("--seconds", type=float, default=6.0, help="per phase")
+    parser.add_argument("--seconds", type=float, default=4.0, help="per phase")
     parser.add_argument("--clickers", type=int, default=100)
     parser.add_argument("--rate", type=float, default=1000.0, help="fixed-rate clicks/s")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4, help="alternations of the two bots")
     parser.add_argument(
         "--profile",
         metavar="PREFIX",
