@@ -47,6 +47,7 @@ i18n: $(RUN_DEPS)
 bench: $(DEV_DEPS)
 	$(BIN)/python bench/vote_path.py
 	$(BIN)/python bench/e2e_discord.py
+	$(BIN)/python bench/e2e_slack.py
 	$(BIN)/python bench/start_idle.py
 
 # A .venv left by another Python (another minor version, or a broken interpreter

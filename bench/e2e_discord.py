@@ -29,7 +29,6 @@ import json
 import os
 import random
 import signal
-import statistics
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import e2e_common as common
 from tests.adapters.discord.discord_harness import write_config
 from tests.adapters.discord.discord_payloads import FakeUser, Json, snowflake
 from tests.adapters.discord.fake_discord import FakeDiscord
@@ -48,53 +48,11 @@ from tests.cli.bot_process import BotProcess, bot_process
 
 REPO = Path(__file__).resolve().parents[1]
 OPTIONS = ("aero", "urban", "trail")
-TICKS = os.sysconf("SC_CLK_TCK")
-CONFIRMED = "✅"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (/proc/PID/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
 
 
 @dataclass
-class Phase:
-    bot: str
-    mode: str
-    seconds: float
-    latencies: list[float]
-    late: int  # not answered within Discord's 3 s window
-    bot_cpu: float
-    fake_cpu: float
-    edits: int
-    offered: float = 0.0
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds
-
-    def row(self) -> str:
-        p50 = percentile(self.latencies, 0.50) * 1000
-        p99 = percentile(self.latencies, 0.99) * 1000
-        clicks = max(1, len(self.latencies))
-        offered = f"{self.offered:>7,.0f}" if self.offered else "      -"
-        return (
-            f"{self.bot:<10} {self.mode:<7} {offered} {self.rate:>8,.0f} {p50:>7.1f} "
-            f"{p99:>7.1f} {self.late:>5} {self.bot_cpu / self.seconds:>5.2f} "
-            f"{self.bot_cpu / clicks * 1e6:>6.0f} {self.fake_cpu / self.seconds:>5.2f} "
-            f"{self.edits:>5}"
-        )
-
-
-@dataclass
-class Target:
-    """One bot process and the fake Discord it talks to."""
+class DiscordTarget:
+    """One bot process and the fake Discord it talks to (a common.Target)."""
 
     name: str
     fake: FakeDiscord
@@ -140,118 +98,23 @@ class Target:
             return None
         if interaction.acked is None:
             return None
-        if interaction.reply.startswith(CONFIRMED):
+        if interaction.reply.startswith(common.CONFIRMED):
             self.confirmed += 1
         return interaction.acked - interaction.created
 
+    @property
+    def pid(self) -> int:
+        return self.process.process.pid
+
+    def edits(self) -> int:
+        return len(self.fake.edits())
+
     def forget(self) -> None:
-        """Drop what the fake recorded (it keeps every call and frame for tests)."""
         self.fake.interactions.clear()
         self.fake.calls.clear()
         session = self.fake._current
         if session is not None:
             session.log.clear()
-
-
-async def closed_loop(target: Target, clickers: int, seconds: float) -> Phase:
-    latencies: list[float] = []
-    late = 0
-    stop_at = time.monotonic() + seconds
-
-    async def clicker() -> None:
-        nonlocal late
-        while time.monotonic() < stop_at:
-            took = await target.click(timeout=5.0)
-            if took is None:
-                late += 1
-            else:
-                latencies.append(took)
-
-    return await measured(
-        target,
-        "closed",
-        lambda: asyncio.gather(*(clicker() for _ in range(clickers))),
-        latencies,
-        lambda: late,
-    )
-
-
-async def fixed_rate(target: Target, rate: float, seconds: float) -> Phase:
-    latencies: list[float] = []
-    late = 0
-    offered = 0
-
-    async def one() -> None:
-        nonlocal late
-        took = await target.click(timeout=5.0)
-        if took is None or took > 3.0:
-            late += 1
-        else:
-            latencies.append(took)
-
-    async def offer() -> None:
-        nonlocal offered
-        start = time.monotonic()
-        tasks = []
-        total = int(rate * seconds)
-        for n in range(total):
-            delay = start + n / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one()))
-            offered += 1
-        await asyncio.gather(*tasks)
-
-    phase = await measured(target, "fixed", offer, latencies, lambda: late)
-    phase.offered = offered / seconds
-    return phase
-
-
-PROFILE: dict[str, str] = {}  # bot name -> py-spy output file (--profile)
-
-
-async def measured(target, mode, work, latencies, late) -> Phase:  # type: ignore[no-untyped-def]
-    pid = target.process.process.pid
-    spy = None
-    out = PROFILE.pop(target.name, None) if mode == "closed" else None
-    if out:  # sample the bot's own stacks while it works (py-spy: pip install py-spy)
-        spy = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).parent / "py-spy"),
-            "record",
-            "--pid",
-            str(pid),
-            "--format",
-            "raw",
-            "--output",
-            out,
-            "--nonblocking",
-            "--rate",
-            "200",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        await asyncio.sleep(0.5)
-    edits_before = len(target.fake.edits())
-    bot_before, fake_before = cpu_seconds(pid), time.process_time()
-    started = time.monotonic()
-    await work()
-    seconds = time.monotonic() - started
-    if spy is not None:
-        spy.send_signal(signal.SIGINT)
-        await spy.wait()
-    phase = Phase(
-        target.name,
-        mode,
-        seconds,
-        latencies,
-        late(),
-        cpu_seconds(pid) - bot_before,
-        time.process_time() - fake_before,
-        len(target.fake.edits()) - edits_before,
-    )
-    await asyncio.sleep(0.3)  # stragglers (edits) land before the fake forgets
-    target.forget()
-    return phase
 
 
 # -- the two bots -------------------------------------------------------------------------
@@ -358,97 +221,24 @@ async def main(args: argparse.Namespace) -> None:
         async with FakeDiscord() as eng_fake, FakeDiscord() as bare_fake, AsyncExitStack() as stack:
             eng_process, message = await start_engagebot(stack, eng_fake, folder / "engagebot")
             bare_process = await start_bare(bare_fake, message)
-            engagebot = Target("engagebot", eng_fake, eng_process, message)
-            bare = Target("bare", bare_fake, bare_process, message)
+            engagebot = DiscordTarget("engagebot", eng_fake, eng_process, message)
+            bare = DiscordTarget("bare", bare_fake, bare_process, message)
             try:
-                for target in (engagebot, bare):  # warm up: imports, caches, JIT-less paths
-                    await closed_loop(target, args.clickers, 1.0)
-                if args.profile:
-                    PROFILE.update(
-                        {t.name: f"{args.profile}-{t.name}.txt" for t in (engagebot, bare)}
-                    )
-                phases: list[Phase] = []
-                for _ in range(args.rounds):
-                    for target in (engagebot, bare):
-                        phases.append(await closed_loop(target, args.clickers, args.seconds))
-                    for target in (engagebot, bare):
-                        phases.append(await fixed_rate(target, args.rate, args.seconds))
-                report(phases, args)
+                await common.compare(engagebot, bare, args)
             finally:
                 await eng_process.stop(signal.SIGTERM)
                 await bare_process.stop(signal.SIGTERM)
-        votes = await stored_votes(folder / "engagebot" / "bot.yaml")
-        print(
-            f"recount: {votes} votes stored, {engagebot.confirmed} confirmed to clickers"
-            f" -> {'OK' if votes >= engagebot.confirmed else 'LOST VOTES'}"
-        )
+        common.recount(await stored_votes(folder / "engagebot" / "bot.yaml"), engagebot.confirmed)
 
 
-def report(phases: list[Phase], args: argparse.Namespace) -> None:
-    print(
-        f"clickers={args.clickers} seconds/phase={args.seconds} rate={args.rate}/s "
-        f"rounds={args.rounds}  load: {os.getloadavg()[0]:.2f} (1 min), "
-        f"{os.cpu_count()} cores"
-    )
-    print(
-        f"{'bot':<10} {'mode':<7} {'offer/s':>7} {'clicks/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'late':>5} {'cpu':>5} {'us/clk':>6} {'fake':>5} {'edits':>5}"
-    )
-    for phase in phases:
-        print(phase.row())
-
-    def pooled(bot: str, mode: str) -> tuple[float, float]:
-        mine = [p for p in phases if p.bot == bot and p.mode == mode]
-        rate = statistics.mean(p.rate for p in mine)
-        p99 = percentile([x for p in mine for x in p.latencies], 0.99) * 1000
-        return rate, p99
-
-    eng_rate, eng_p99 = pooled("engagebot", "closed")
-    bare_rate, bare_p99 = pooled("bare", "closed")
-    _, eng_fixed = pooled("engagebot", "fixed")
-    _, bare_fixed = pooled("bare", "fixed")
-    eng_cpu, bare_cpu = cpu_per_click(phases, "engagebot"), cpu_per_click(phases, "bare")
-    print(
-        f"closed loop: engagebot {eng_rate:,.0f} clicks/s (p99 {eng_p99:.1f} ms), bare "
-        f"{bare_rate:,.0f} clicks/s (p99 {bare_p99:.1f} ms): ratio {eng_rate / bare_rate:.2f} "
-        f"(aim >= 0.80)"
-    )
-    print(
-        f"CPU per click (closed loop): engagebot {eng_cpu:.0f} us, bare {bare_cpu:.0f} us: "
-        f"ratio bare/engagebot {bare_cpu / eng_cpu:.2f} (the clicks/s a CPU-bound bot reaches)"
-    )
-    print(
-        f"fixed {args.rate:,.0f}/s: p99 engagebot {eng_fixed:.1f} ms, bare {bare_fixed:.1f} ms "
-        f"(aim <= 100 ms)"
-    )
-
-
-def cpu_per_click(phases: list[Phase], bot: str) -> float:
-    mine = [p for p in phases if p.bot == bot and p.mode == "closed"]
-    return sum(p.bot_cpu for p in mine) / max(1, sum(len(p.latencies) for p in mine)) * 1e6
-
-
-def parse() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one short round")
-    parser.add_argument("--seconds", type=float, default=4.0, help="per phase")
-    parser.add_argument("--clickers", type=int, default=100)
-    parser.add_argument("--rate", type=float, default=1000.0, help="fixed-rate clicks/s")
-    parser.add_argument("--rounds", type=int, default=4, help="alternations of the two bots")
-    parser.add_argument(
-        "--profile",
-        metavar="PREFIX",
-        help="py-spy the first closed loop of each bot to PREFIX-BOT.txt",
-    )
+def cli() -> argparse.Namespace:
+    parser = common.parser(__doc__.split("\n")[0])
     parser.add_argument("--bare-bot", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.quick:
-        args.seconds, args.rounds = 3.0, 1
-    return args
+    return common.parse(parser)
 
 
 if __name__ == "__main__":
-    options = parse()
+    options = cli()
     if options.bare_bot:
         run_bare_bot()
     else:
