@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import statistics
@@ -16,6 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from tests.cli.bot_process import BotProcess
+
+REPO = Path(__file__).resolve().parents[1]
+POLL = "helmets"  # the poll of the test configs (tests/adapters/*/harness)
+BARE_READY = "bare bot ready"
 TICKS = os.sysconf("SC_CLK_TCK")
 CONFIRMED = "✅"
 LATE = 3.0  # seconds: Discord's window to answer an interaction; Slack's to ack
@@ -254,6 +260,34 @@ def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
     if args.quick:
         args.seconds, args.rounds = 3.0, 1
     return args
+
+
+async def spawn_bare(script: str, env: dict[str, str]) -> BotProcess:
+    """`python SCRIPT --bare-bot` (the baseline bot), once it logs that it is ready."""
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, script, "--bare-bot"),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, **env},
+    )
+    bare = BotProcess(process)
+    await bare.wait_for_log(BARE_READY, timeout=60)
+    return bare
+
+
+async def stored_votes(config: Path, env: dict[str, str]) -> int:
+    """Votes engagebot stored, read back with `engagebot results --format json`."""
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot", "results", POLL, "--config", str(config)),
+        *("--format", "json"),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, **env},
+    )
+    out, _ = await process.communicate()
+    return int(json.loads(out)["total_votes"])
 
 
 def recount(stored: int, confirmed: int) -> None:

@@ -25,14 +25,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import os
 import random
 import signal
 import sys
 import tempfile
-import time
-import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import e2e_common as common
 from tests.adapters.discord.discord_harness import write_config
-from tests.adapters.discord.discord_payloads import FakeUser, Json, snowflake
+from tests.adapters.discord.discord_payloads import FakeUser, Json
 from tests.adapters.discord.fake_discord import FakeDiscord
-from tests.adapters.discord.fake_discord_rest import APP_ID, FakeInteraction
 from tests.cli.bot_process import BotProcess, bot_process
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,35 +59,11 @@ class DiscordTarget:
 
     async def click(self, timeout: float) -> float | None:
         """One click from a new customer; seconds until the callback POST, None if late."""
-        fake = self.fake
         user = FakeUser(100_000_000_000_000_000 + next(self.customers), "customer")
-        option = random.choice(OPTIONS)
-        interaction = FakeInteraction(
-            id=snowflake(), token=uuid.uuid4().hex, kind=3, created=time.monotonic()
-        )
-        fake.interactions[interaction.id] = interaction
+        data = {"custom_id": f"v1:vote:{common.POLL}:{random.choice(OPTIONS)}", "component_type": 2}
         channel_id = int(self.message["channel_id"])
-        payload = {
-            "id": str(interaction.id),
-            "application_id": str(APP_ID),
-            "type": 3,
-            "token": interaction.token,
-            "version": 1,
-            "guild_id": str(fake.guild.id),
-            "channel_id": str(channel_id),
-            "channel": fake.guild.channel(channel_id),
-            "member": user.member(),
-            "data": {"custom_id": f"v1:vote:helmets:{option}", "component_type": 2},
-            "locale": user.locale,
-            "guild_locale": "en-US",
-            "app_permissions": "2147483647",
-            "entitlements": [],
-            "authorizing_integration_owners": {"0": str(fake.guild.id)},
-            "context": 0,
-            "attachment_size_limit": 10 * 1024 * 1024,
-            "message": self.message,
-        }
-        await fake.dispatch("INTERACTION_CREATE", payload)
+        extra = {"message": self.message}
+        interaction = await self.fake._interact(3, data, user, channel_id, extra)
         try:
             await interaction.answered(timeout)
         except TimeoutError:
@@ -142,26 +114,10 @@ async def start_engagebot(
 
 async def start_bare(fake: FakeDiscord, message: Json) -> BotProcess:
     env = {"DISCORD_TOKEN": fake.token, "BARE_API": fake.api_url, "BARE_GATEWAY": fake.gateway_url}
-    base = {k: v for k, v in os.environ.items()} | env
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "--bare-bot",
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO,
-        env=base,
-    )
-    process = BotProcess(proc)
+    process = await common.spawn_bare(__file__, env)
     await fake.wait_until(fake.connected, timeout=60)
-    await process_ready(process)
-    fake.messages[int(message["id"])] = message
+    fake.messages[int(message["id"])] = message  # the same message as engagebot's
     return process
-
-
-async def process_ready(process: BotProcess) -> None:
-    await process.wait_for_log("bare bot ready", timeout=60)
 
 
 def run_bare_bot() -> None:
@@ -181,7 +137,7 @@ def run_bare_bot() -> None:
 
     class Bare(discord.Client):
         async def on_ready(self) -> None:
-            print("bare bot ready", file=sys.stderr, flush=True)
+            print(common.BARE_READY, file=sys.stderr, flush=True)
 
         async def on_interaction(self, interaction: discord.Interaction) -> None:
             await interaction.response.send_message("✅ noted", ephemeral=True)
@@ -194,25 +150,6 @@ def run_bare_bot() -> None:
         guild_ready_timeout=0.05,
     )
     client.run(os.environ["DISCORD_TOKEN"], log_handler=None)
-
-
-async def stored_votes(config: Path) -> int:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "results",
-        "helmets",
-        "--config",
-        str(config),
-        "--format",
-        "json",
-        stdout=asyncio.subprocess.PIPE,
-        cwd=REPO,
-    )
-    out, _ = await proc.communicate()
-    data = json.loads(out)
-    return int(data.get("total_votes", data.get("votes", -1)))
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -228,7 +165,8 @@ async def main(args: argparse.Namespace) -> None:
             finally:
                 await eng_process.stop(signal.SIGTERM)
                 await bare_process.stop(signal.SIGTERM)
-        common.recount(await stored_votes(folder / "engagebot" / "bot.yaml"), engagebot.confirmed)
+        config, env = folder / "engagebot" / "bot.yaml", {"DISCORD_TOKEN": eng_fake.token}
+        common.recount(await common.stored_votes(config, env), engagebot.confirmed)
 
 
 def cli() -> argparse.Namespace:

@@ -34,6 +34,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -41,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import e2e_common as common
 from tests.adapters.slack.fake_slack import FakeSlack
-from tests.adapters.slack.harness import CHANNEL, SECRETS, TEAM, write_config
+from tests.adapters.slack.harness import SECRETS, TEAM, click_body, write_config
 from tests.cli.bot_process import BotProcess, bot_process
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,36 +86,13 @@ class SlackTarget:
         return self.process.process.pid
 
     async def click(self, timeout: float) -> float | None:
-        n = next(self.clicks)
-        user, name = f"UCUST{n:07d}", f"click-{n}"
-        action_id = f"v1:vote:helmets:{random.choice(OPTIONS)}"
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "team": {"id": TEAM, "domain": "test-shop"},
-            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
-            "api_app_id": "A0ENGAGE",
-            "token": "legacy-verification-token",
-            "container": {
-                "type": "message",
-                "message_ts": self.message_ts,
-                "channel_id": CHANNEL,
-                "is_ephemeral": False,
-            },
-            "trigger_id": f"trigger-{n}",
-            "channel": {"id": CHANNEL, "name": "community"},
-            "message": {"type": "message", "ts": self.message_ts, "user": "UBOT", "text": "poll"},
-            "response_url": self.fake.response_url(name),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "b1",
-                    "text": {"type": "plain_text", "text": "Vote"},
-                    "value": action_id.rsplit(":", 1)[-1],
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
-        }
+        """One click from a new customer; seconds until the reply reached the
+        response_url, None if none came."""
+        user = f"UCUST{next(self.clicks):07d}"
+        action_id = f"v1:vote:{common.POLL}:{random.choice(OPTIONS)}"
+        body = click_body(self.fake, user, action_id, f"{time.time():.6f}", self.message_ts)
+        payload = json.loads(unquote(body.removeprefix("payload=")))
+        name = f"click-{user}"  # click_body's response_url
         envelope = {
             "envelope_id": uuid.uuid4().hex,
             "type": "interactive",
@@ -170,19 +148,7 @@ async def wait_until(condition: Callable[[], bool], timeout: float) -> None:
 
 
 async def start_bare(fake: TimedSlack) -> BotProcess:
-    env = {**os.environ, **SECRETS, "BARE_API": fake.base_url}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "--bare-bot",
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO,
-        env=env,
-    )
-    process = BotProcess(proc)
-    await process.wait_for_log("bare bot ready", timeout=60)
+    process = await common.spawn_bare(__file__, {**SECRETS, "BARE_API": fake.base_url})
     await asyncio.wait_for(fake.socket_connected.wait(), 30)
     return process
 
@@ -196,9 +162,8 @@ def run_bare_bot() -> None:
 
     async def main() -> None:
         session = aiohttp.ClientSession()
-        client = AsyncWebClient(
-            token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["BARE_API"]
-        )
+        token, api = os.environ["SLACK_BOT_TOKEN"], os.environ["BARE_API"]
+        client = AsyncWebClient(token=token, base_url=api)
         app = AsyncApp(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"])
 
         @app.block_action(re.compile(""))
@@ -210,22 +175,10 @@ def run_bare_bot() -> None:
 
         handler = AsyncSocketModeHandler(app, os.environ["SLACK_APP_TOKEN"], web_client=client)
         await handler.connect_async()  # type: ignore[no-untyped-call]
-        print("bare bot ready", file=sys.stderr, flush=True)
+        print(common.BARE_READY, file=sys.stderr, flush=True)
         await asyncio.Event().wait()
 
     asyncio.run(main())
-
-
-async def stored_votes(config: Path) -> int:
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot", "results", "helmets", "--config", str(config)),
-        *("--format", "json"),
-        stdout=asyncio.subprocess.PIPE,
-        cwd=REPO,
-        env={**os.environ, **SECRETS},
-    )
-    out, _ = await proc.communicate()
-    return int(json.loads(out)["total_votes"])
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -248,7 +201,7 @@ async def main(args: argparse.Namespace) -> None:
         finally:
             await eng_fake.close()
             await bare_fake.close()
-        common.recount(await stored_votes(config), engagebot.confirmed)
+        common.recount(await common.stored_votes(config, SECRETS), engagebot.confirmed)
 
 
 if __name__ == "__main__":
