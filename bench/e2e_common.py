@@ -233,8 +233,15 @@ def report(phases: list[Phase], args: argparse.Namespace) -> None:
     )
     print(
         f"fixed {args.rate:,.0f}/s: p99 engagebot {eng_fixed:.1f} ms, bare {bare_fixed:.1f} ms "
-        f"(aim <= 100 ms)"
+        f"(aim <= 100 ms); per round: engagebot {rounds_p99(phases, 'engagebot')}, "
+        f"bare {rounds_p99(phases, 'bare')}"
     )
+
+
+def rounds_p99(phases: list[Phase], bot: str) -> str:
+    """Each fixed-rate round's p99: one round starved of CPU by other work shows apart."""
+    mine = [p for p in phases if p.bot == bot and p.mode == "fixed"]
+    return " ".join(f"{percentile(p.latencies, 0.99) * 1000:.0f}" for p in mine) + " ms"
 
 
 def cpu_per_click(phases: list[Phase], bot: str) -> float:
