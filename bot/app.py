@@ -19,8 +19,10 @@ from bot.core.refs import ChannelRef
 from bot.errors import StorageError
 from bot.fault_log import FaultLog
 from bot.metrics import Metrics
+from bot.polls.leases import EditLeases
 from bot.polls.live import LiveTally
 from bot.polls.service import PollService
+from bot.polls.tally_watch import TallyWatch
 from bot.prompts.service import PromptService
 from bot.publisher import Publisher
 from bot.reconcile import Reconciler
@@ -82,11 +84,27 @@ class App:
         self.metrics = metrics or Metrics()
         self.changes = Pulse()
         self.ready: set[str] = set()  # platforms that reported AdapterReady
+        # One process at a time edits a message (a workspace, where edits share a budget).
+        budgets = [a.name for a in adapters if a.limits.edits_share_a_budget]
+        self.leases = EditLeases(store, self.clock, per_workspace=budgets)
         self.live = LiveTally(
-            self._render_poll, self.adapters, self.clock, self.metrics.count_tally_edit
+            self._render_poll,
+            self.adapters,
+            self.clock,
+            self.metrics.count_tally_edit,
+            self.leases.may_edit,
         )
         self.publisher = Publisher(store, self.clock, self.adapters, self.metrics.count_post)
-        self.chat = Reconciler(self.polls, self.prompts, self.publisher, self.live)
+        self.chat = Reconciler(self.polls, self.prompts, self.publisher, self.live, self.leases)
+        self.tally_watch = TallyWatch(
+            self.leases,
+            self.live,
+            store,
+            self.clock,
+            lambda: self.chat.live_messages,
+            self.polls.known,
+        )
+        self._watching: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight = 0  # events being handled, so shutdown can wait for them
@@ -127,6 +145,8 @@ class App:
         for adapter in self.adapters.values():
             await adapter.start(self)
         await self.reconcile()
+        if self.leases.shared:  # other processes' votes reach the messages we edit
+            self._watching = asyncio.create_task(self.tally_watch.run(self._stopping))
         await self.show_close_times(moved)
         await self.post_due_prompts()  # today's prompt, if it was due while we were down
         for adapter in self.adapters.values():
@@ -197,6 +217,7 @@ class App:
             await asyncio.wait_for(self._idle.wait(), SHUTDOWN_GRACE.total_seconds())
         with self.speaking():
             await self.live.flush()
+        await self._stop_watching()
         for adapter in self.adapters.values():
             try:
                 await adapter.stop()
@@ -206,6 +227,19 @@ class App:
         i18n.set_process_default(self._previous_locale)
         self.metrics.unwatch_logs()
         await self.faults.close()
+
+    async def _stop_watching(self) -> None:
+        """Stop renewing edit leases and give them back: another process takes over the
+        live tally at its next tick instead of when they run out."""
+        if self._watching is None:
+            return
+        self._watching.cancel()
+        with suppress(asyncio.CancelledError):
+            await self._watching
+        try:
+            await self.leases.release()
+        except Exception as error:
+            log.warning("could not give back the edit leases (they run out): %s", error)
 
     # -- readiness ----------------------------------------------------------------------
 
@@ -281,13 +315,18 @@ class App:
     async def show_close_times(self, poll_ids: list[str]) -> None:
         """Re-render polls whose closing time the config changed: their messages say it."""
         for poll_id in poll_ids:
-            await self.live.touch(poll_id, await self.chat.poll_messages(poll_id))
+            await self._touch(poll_id)
 
     async def _refresh_tally(self, poll_id: str) -> None:
         poll = self.polls.poll(poll_id)
         if poll.results != "live":
             return
-        await self.live.touch(poll_id, await self.chat.poll_messages(poll_id))
+        await self._touch(poll_id)
+
+    async def _touch(self, poll_id: str) -> None:
+        """Re-render the poll's messages this process may edit."""
+        messages = await self.chat.poll_messages(poll_id)
+        await self.live.touch(poll_id, await self.leases.mine(poll_id, messages))
 
     # -- bringing chat in line with the database ----------------------------------------
 

@@ -12,7 +12,8 @@ class EngageBotError(Exception):
 
 @dataclass(frozen=True)
 class ConfigProblem:
-    """One problem found in a config file, located at a 1-based line and column."""
+    """One problem found in a config file, located at a 1-based line and column (or in
+    the environment variable named in `file`, with line and column 0)."""
 
     file: str
     line: int
@@ -21,7 +22,9 @@ class ConfigProblem:
     hint: str | None = None
 
     def __str__(self) -> str:
-        text = f"{self.file}:{self.line}:{self.column}: {self.message}"
+        # line 0: the value came from an environment variable, named in `file`
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        text = f"{where}: {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
 
 

@@ -12,6 +12,7 @@ from bot.config import LoadedConfig
 from bot.core.content import Image, PollMessage, ResultsMessage
 from bot.core.refs import ChannelRef, MessageRef
 from bot.polls import chart
+from bot.polls.leases import EditLeases
 from bot.polls.live import LiveTally
 from bot.polls.render import render_results
 from bot.polls.results import PollResults
@@ -30,11 +31,13 @@ class Reconciler:
         prompts: PromptService,
         publisher: Publisher,
         live: LiveTally,
+        leases: EditLeases,
     ) -> None:
         self.polls = polls
         self.prompts = prompts
         self.publisher = publisher
         self.live = live
+        self.leases = leases
         self.store = polls.store
         self.clock = polls.clock
         self._lock = asyncio.Lock()
@@ -42,6 +45,9 @@ class Reconciler:
         self._settled: set[str] = set()  # closed polls whose final tally was shown
         self._results: dict[str, ResultsMessage] = {}  # drawn once per process
         self.runoff_opened = asyncio.Event()
+        # The messages of open polls with a live tally (-> poll id), as of the last pass:
+        # the edit leases a process keeps when several share the database.
+        self.live_messages: dict[MessageRef, str] = {}
 
     @property
     def config(self) -> LoadedConfig:
@@ -80,13 +86,21 @@ class Reconciler:
             self._messages.clear()  # picks up posts made by other processes
             self.publisher.new_pass(PostKind.POLL, PostKind.RESULTS)
             await self.polls.apply_due()
+            live: dict[MessageRef, str] = {}
             for record in await self.store.list_polls():
                 if not self.polls.known(record.poll_id):
                     continue  # removed from the config: history stays, nothing is posted
                 if record.state is PollState.OPEN:
                     await self.post_poll(record.poll_id)
+                    live |= await self._live_messages(record.poll_id)
                 elif record.state is PollState.CLOSED and record.announced_at is None:
                     await self.announce(record.poll_id)
+            self.live_messages = live
+
+    async def _live_messages(self, poll_id: str) -> dict[MessageRef, str]:
+        if not self.leases.shared or self.polls.poll(poll_id).results != "live":
+            return {}
+        return dict.fromkeys(await self.poll_messages(poll_id), poll_id)
 
     async def post_poll(self, poll_id: str) -> None:
         async def build() -> PollMessage:
@@ -128,9 +142,15 @@ class Reconciler:
             self.runoff_opened.set()
 
     async def _show_final_tally(self, poll_id: str) -> None:
+        """On the messages this process may edit; a message another process holds the
+        edit lease of is finished by that process (TallyWatch)."""
         self.live.forget(poll_id)
+        # No lease of it is renewed any more: the final tally is the last edit.
+        self.live_messages = {m: p for m, p in self.live_messages.items() if p != poll_id}
         final = await self.polls.content(poll_id)
-        for message in await self.store.poll_messages(poll_id):
+        messages = await self.store.poll_messages(poll_id)
+        mine = await self.leases.take(poll_id, messages)
+        for message in mine:
             adapter = self.publisher.adapters.get(message.channel.platform)
             if adapter is None:
                 continue
@@ -138,6 +158,7 @@ class Reconciler:
                 await adapter.edit(message, final)
             except Exception:
                 log.exception("could not show the final tally on %s", message)
+        await self.leases.release(mine, keep=list(self.live_messages))
 
     async def _chart(self, outcome: PollResults) -> Image | None:
         """The bar chart next to the database, drawn off the event loop; None on failure

@@ -39,7 +39,7 @@ async def serve(config: LoadedConfig, reload: Reload | None = None) -> None:
         extra={"config": [str(path) for path in config.sources]},
     )
     adapters = build_adapters(config, clock)
-    app = App(config, open_store(config.database_url), adapters, clock)
+    app = App(config, open_store(config.database_url, clock=clock.now), adapters, clock)
     stop = asyncio.Event()
     install_signal_handlers(stop.set)
     reloads: set[asyncio.Task[None]] = set()

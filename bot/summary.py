@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -58,9 +58,29 @@ def describe_ready(platform: str, details: Mapping[str, str]) -> str:
     if "servers" in details:
         count = details["servers"]
         extras.append(f"{count} server{'' if count == '1' else 's'}")
+    if details.get("shard_count"):
+        extras.append(shards_text(details["shards"].split(","), details["shard_count"]))
     if details.get("mode"):
         extras.append(f"{details['mode']} mode")
     return text + (f" ({', '.join(extras)})" if extras else "")
+
+
+def shards_text(shards: Sequence[object], count: object) -> str:
+    """e.g. 'shards 0, 1 of 4', 'shard 2 of 4'."""
+    ids = ", ".join(str(shard) for shard in shards)
+    return f"shard{'s' if len(shards) != 1 else ''} {ids} of {count}"
+
+
+def shards_line(config: LoadedConfig) -> str | None:
+    """What `validate` says about Discord shards, when the config (or the environment)
+    names any: the gateway load a process takes on."""
+    discord = config.settings.platforms.discord
+    if discord is None or "discord" not in config.enabled_platforms:
+        return None
+    shards = discord.shards
+    if shards is None:
+        return None
+    return f"discord: this process connects {shards_text(shards, discord.shard_count)}"
 
 
 def polls_line(polls: list[PollConfig], records: Mapping[str, PollRecord], zone: ZoneInfo) -> str:

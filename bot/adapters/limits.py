@@ -14,7 +14,10 @@ CONSOLE = PlatformLimits(
 # minutes is well inside that.
 DISCORD = PlatformLimits(max_options=9, max_label_length=80, edit_interval=2.0, resend_window=120.0)
 # Slack: button text at most 75 characters; 50 blocks per message, three per card.
-SLACK = PlatformLimits(max_options=15, max_label_length=75, edit_interval=5.0)
+# chat.update is Tier 3 for the whole workspace: one process holds all its edits.
+SLACK = PlatformLimits(
+    max_options=15, max_label_length=75, edit_interval=5.0, edits_share_a_budget=True
+)
 
 LIMITS: dict[str, PlatformLimits] = {"console": CONSOLE, "discord": DISCORD, "slack": SLACK}
 

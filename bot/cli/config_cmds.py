@@ -40,6 +40,11 @@ def validate(path: Path | None, config_path: Path | None) -> None:
         f"{chosen}: OK — {len(settings.polls)} poll(s), "
         f"{len(settings.prompts)} prompt set(s), platforms: {platforms}"
     )
+    from bot.summary import shards_line
+
+    shards = shards_line(config)
+    if shards is not None:
+        click.echo(shards)
     for notice in config.notices:
         click.echo(notice)
 

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from bot.config import cron, messages
 from bot.config.env import may_echo
-from bot.config.schema import DecisionRule, parse_local_datetime
+from bot.config.schema import SHARD_RULES, DecisionRule, parse_local_datetime
 from bot.config.yaml_source import SourceMap, YPath
 from bot.errors import ConfigProblem
 
@@ -33,10 +33,12 @@ MODEL_RULES = frozenset(
         "bad_cron",
         "cron_never",
         "cron_twice_a_day",
+        *SHARD_RULES,
     }
 )
 _T = TypeVar("_T")
 _INT: TypeAdapter[int] = TypeAdapter(int)
+_SHARD_IDS: TypeAdapter[list[int]] = TypeAdapter(list[int])
 _FLOAT: TypeAdapter[float] = TypeAdapter(float)
 
 
@@ -46,6 +48,34 @@ def cross_field_problems(data: object, smap: SourceMap) -> list[ConfigProblem]:
         problems += _poll(poll, ("polls", i), smap)
     for i, prompt in _entries(data, "prompts"):
         problems += _prompt(prompt, ("prompts", i), smap)
+    platforms = data.get("platforms") if isinstance(data, Mapping) else None
+    discord = platforms.get("discord") if isinstance(platforms, Mapping) else None
+    if isinstance(discord, Mapping):
+        problems += _shards(discord, ("platforms", "discord"), smap)
+    return problems
+
+
+def _shards(discord: Mapping[object, object], path: YPath, smap: SourceMap) -> list[ConfigProblem]:
+    """shard_ids need shard_count, each below it, none twice (a value from
+    ENGAGEBOT_DISCORD_SHARD_* is placed on that variable, see overrides.py)."""
+    count = _read(_INT, discord.get("shard_count"))
+    ids = _read(_SHARD_IDS, discord.get("shard_ids"))
+    if ids is None:
+        return []
+    ids_at = smap.value((*path, "shard_ids"))
+    if count is None:
+        if _given(discord, "shard_count"):
+            return []  # unreadable: the field's own check reports it
+        return [ids_at.problem(*messages.SHARD_IDS_WITHOUT_COUNT)]
+    problems: list[ConfigProblem] = []
+    too_high = [i for i in ids if i >= count]
+    if too_high:
+        count_at = smap.value((*path, "shard_count"))
+        variable = None if count_at.line else count_at.file
+        problems.append(ids_at.problem(*messages.shard_ids_too_high(too_high, count, variable)))
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        problems.append(ids_at.problem(*messages.shard_ids_repeated(repeated)))
     return problems
 
 

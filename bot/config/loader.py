@@ -23,12 +23,13 @@ from bot.config.checks import (
     skipped_platforms,
 )
 from bot.config.env import EnvSubstitution, check_secrets
+from bot.config.overrides import apply_overrides
 from bot.config.schema import PollConfig, PromptConfig, Settings
 from bot.config.validate import explain, validate_sections
 from bot.config.yaml_source import Pos, TreeBuilder, compose
 from bot.core.content import Image
 from bot.errors import ConfigError, ConfigProblem
-from bot.storage.urls import resolve_relative
+from bot.storage.urls import is_postgres, resolve_relative
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,19 @@ class LoadedConfig:
     database_url: str  # relative sqlite paths already resolved against root
     # Platforms left out because secrets they need are not set: (platform, variables).
     skipped_platforms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    console_at: Pos | None = None  # where platforms: console: is written
 
     @property
     def notices(self) -> list[str]:
-        """One line per skipped platform, for validate and run to show."""
-        return [messages.platform_skipped(name, names) for name, names in self.skipped_platforms]
+        """One line per skipped platform, and a warning when the console is asked to run
+        where several processes may (the database URL may come from the environment,
+        so this is worked out from the final one)."""
+        found = [messages.platform_skipped(name, names) for name, names in self.skipped_platforms]
+        console = self.console_at if "console" in self.enabled_platforms else None
+        if console is not None and is_postgres(self.database_url):
+            warning = messages.console_one_process("a PostgreSQL database")
+            found.append(str(console.problem(*warning)))
+        return found
 
     @property
     def zone(self) -> ZoneInfo:
@@ -133,6 +142,7 @@ def _load(given: Path, env: Mapping[str, str] | None, secrets_required: bool) ->
     smap = reader.builder.smap
     problems = reader.problems + reader.builder.problems + reader.env.problems
     _normalize(data)
+    problems += apply_overrides(data, reader.env.env, smap)
     unset = reader.env.unset
     if not secrets_required:
         unset = [var for var in unset if var.path[:1] != ("platforms",)]
@@ -157,6 +167,7 @@ def _load(given: Path, env: Mapping[str, str] | None, secrets_required: bool) ->
         enabled_platforms=enabled,
         database_url=resolve_database_url(settings.database, root),
         skipped_platforms=tuple((name, tuple(names)) for name, names in skipped.items()),
+        console_at=smap.keys.get(("platforms", "console")) or smap.value(("platforms",)),
     )
 
 

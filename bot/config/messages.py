@@ -365,6 +365,36 @@ def invalid_value(label: str) -> Msg:
     return (f"{label} has a value that cannot be used", "check the spelling of the value")
 
 
+# --- Discord shards --------------------------------------------------------------------
+
+SHARD_IDS_WITHOUT_COUNT: Msg = (
+    "shard_ids needs shard_count: the total number of shards of all processes together",
+    "add shard_count: (e.g. 4), or set ENGAGEBOT_DISCORD_SHARD_COUNT",
+)
+
+
+def shard_ids_too_high(ids: list[int], count: int, count_variable: str | None) -> Msg:
+    """count_variable: the environment variable shard_count came from, if it did."""
+    shown = ", ".join(str(i) for i in ids)
+    source = f" (from {count_variable})" if count_variable else ""
+    return (
+        f"shard {shown} does not exist with shard_count {count}{source}",
+        f"shard ids run from 0 to {count - 1}; raise shard_count or lower the ids",
+    )
+
+
+def shard_ids_repeated(ids: list[int]) -> Msg:
+    shown = ", ".join(str(i) for i in ids)
+    return (f"shard {shown} is listed twice in shard_ids", "list each shard once")
+
+
+def bad_shard_env(variable: str, wanted: str) -> Msg:
+    return (
+        f"{variable} must be {wanted}",
+        f"e.g. {variable}=4" if variable.endswith("COUNT") else f"e.g. {variable}=0,1",
+    )
+
+
 # --- whole-config checks ---------------------------------------------------------------
 
 
@@ -497,6 +527,16 @@ def platform_skipped(platform: str, variables: Iterable[str]) -> str:
         f"{platform}: skipped, {unset}; set {'it' if len(names) == 1 else 'them'} to run on "
         f"{PLATFORM_NAMES.get(platform, platform)}, or write enabled: false under "
         f"platforms: {platform}:"
+    )
+
+
+def console_one_process(why: str) -> Msg:
+    """A warning (the config still runs): the console serves the one process it runs in."""
+    return (
+        f"warning: the console serves only the process it runs in, and {why} lets several "
+        "processes run this bot",
+        "run several processes with enabled: false under platforms: console:, and use "
+        "the console with one process",
     )
 
 

@@ -186,6 +186,22 @@ def _no_token_when_disabled(secret: str, data: object) -> object:
     return data
 
 
+SHARD_RULES = ("shard_ids_without_count", "shard_id_too_high", "shard_id_repeated")
+
+
+def shard_problem(count: int | None, ids: list[int] | None) -> str | None:
+    """Which of SHARD_RULES the shard settings break, if any (crossfield.py places it)."""
+    if ids is None:
+        return None
+    if count is None:
+        return SHARD_RULES[0]
+    if any(i >= count for i in ids):
+        return SHARD_RULES[1]
+    if len(set(ids)) != len(ids):
+        return SHARD_RULES[2]
+    return None
+
+
 class DiscordConfig(Strict):
     enabled: bool = True
     """false: off. Unset: skipped with a notice if DISCORD_TOKEN is unset. true: token required."""
@@ -201,11 +217,30 @@ class DiscordConfig(Strict):
     """Another Discord REST address, e.g. a rate-limit proxy (https://...). Omit normally."""
     gateway_url: str | None = None
     """Another Discord gateway address (wss://...), for a proxy. Omit to use Discord's."""
+    shard_count: int | None = Field(default=None, ge=1)
+    """Gateway shards of the bot, all processes together (env ENGAGEBOT_DISCORD_SHARD_COUNT)."""
+    shard_ids: list[Annotated[int, Field(ge=0)]] | None = None
+    """Shards this process connects, e.g. [0, 1]; omit for all (env ENGAGEBOT_DISCORD_SHARD_IDS)."""
 
     @model_validator(mode="before")
     @classmethod
     def _disabled(cls, data: object) -> object:
         return _no_token_when_disabled("token", data)
+
+    @model_validator(mode="after")
+    def _shards(self) -> DiscordConfig:
+        problem = shard_problem(self.shard_count, self.shard_ids)
+        if problem is not None:
+            raise PydanticCustomError(problem, "the shard settings do not fit together")
+        return self
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shard ids this process connects; None without shard settings (Discord's
+        single connection, as without sharding)."""
+        if self.shard_count is None:
+            return None
+        return tuple(self.shard_ids or range(self.shard_count))
 
 
 class SlackConfig(Strict):

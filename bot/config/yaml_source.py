@@ -79,7 +79,7 @@ class Pos:
         return ConfigProblem(self.file, self.line, self.column, message, hint)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
 
 
 def _pos(file: str, node: Node) -> Pos:

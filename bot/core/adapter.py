@@ -26,6 +26,9 @@ class PlatformLimits:
     # Seconds after a send during which sending again with the same key cannot create a
     # second message (Discord's nonce); 0 where the platform makes no such promise.
     resend_window: float = 0.0
+    # True where the platform budgets edits per workspace rather than per message
+    # (Slack's chat.update): one process then edits all of the platform's messages.
+    edits_share_a_budget: bool = False
 
 
 class Adapter(Protocol):

@@ -4,7 +4,11 @@ However fast votes arrive, each message has at most one edit in flight and one p
 the pending edit renders from the database when it is sent, so it always shows the
 newest state and a burst of 500 votes costs a handful of edits. The interval between two
 edits of a message counts from when the previous edit finished: an edit slowed down by a
-rate limit (the platform library waiting out a 429) is not followed by another at once."""
+rate limit (the platform library waiting out a 429) is not followed by another at once.
+
+An edit that would show what the message already shows is not sent, and a message this
+process may not edit (another process holds its edit lease, see leases.py) is left to
+the process that may."""
 
 from __future__ import annotations
 
@@ -32,6 +36,11 @@ class _MessageSlot:
     last_edit: datetime | None = None  # when the previous edit finished
     task: asyncio.Task[None] | None = None
     edits: int = 0
+    shown: Content | None = None  # what the last edit sent; None: unknown
+
+
+def _anyone(message: MessageRef) -> bool:
+    return True
 
 
 @dataclass
@@ -40,6 +49,7 @@ class LiveTally:
     adapters: dict[str, Adapter]
     clock: Clock
     on_edit: Callable[[str], None] | None = None  # told the platform of each edit sent
+    may_edit: Callable[[MessageRef], bool] = _anyone  # this process holds the edit lease
     _slots: dict[MessageRef, _MessageSlot] = field(default_factory=dict)
 
     def edits_sent(self, message: MessageRef) -> int:
@@ -73,6 +83,14 @@ class LiveTally:
             if slot.dirty and adapter is not None:
                 await self._edit(adapter, message, slot)
 
+    def stale(self, messages: list[MessageRef]) -> None:
+        """Another process may have edited these: their next edit is sent even if it
+        shows what this process sent last."""
+        for message in messages:
+            slot = self._slots.get(message)
+            if slot is not None:
+                slot.shown = None
+
     def forget(self, poll_id: str) -> None:
         for message in [m for m, s in self._slots.items() if s.poll_id == poll_id]:
             slot = self._slots.pop(message)
@@ -95,8 +113,17 @@ class LiveTally:
 
     async def _edit(self, adapter: Adapter, message: MessageRef, slot: _MessageSlot) -> bool:
         slot.dirty = False
+        if not self.may_edit(message):
+            return True  # the lease holder shows it
+        sending = False
         try:
-            await adapter.edit(message, await self.render(slot.poll_id))
+            content = await self.render(slot.poll_id)
+            if content == slot.shown:
+                return True
+            slot.shown = None  # unknown until the platform confirms
+            sending = True
+            await adapter.edit(message, content)
+            slot.shown = content
         except asyncio.CancelledError:
             slot.dirty = True
             raise
@@ -105,7 +132,8 @@ class LiveTally:
             log.exception("could not refresh the tally on %s", message)
             return False
         finally:
-            slot.last_edit = self.clock.now()
+            if sending:
+                slot.last_edit = self.clock.now()
         slot.edits += 1
         if self.on_edit is not None:
             self.on_edit(message.channel.platform)

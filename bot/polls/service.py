@@ -417,7 +417,7 @@ class PollService:
             closed = PollRecord(poll.id, PollState.CLOSED)
             return VoteReply(self._closed_reply(poll, closed, self.clock.now()) or "", poll.id)
         if status is CastStatus.DUPLICATE:
-            return VoteReply(messages.DUPLICATE_DELIVERY.format(), poll.id, outcome="duplicate")
+            return self._repeat_reply(poll, record, result)
         if status is CastStatus.STALE:
             return VoteReply(messages.STALE_CLICK.format(), poll.id, outcome="stale")
         if status is CastStatus.REJECTED:
@@ -429,17 +429,40 @@ class PollService:
         if status is CastStatus.UNCHANGED:
             text = messages.VOTE_UNCHANGED.format(choice=choice, question=question)
             return VoteReply(text, poll.id, outcome="unchanged")
-        if result.previous:
+        text = self._confirmation(poll, record, result.ballot, result.previous)
+        outcome = "changed" if result.previous else "counted"
+        return VoteReply(text, poll.id, True, outcome=outcome)
+
+    def _repeat_reply(self, poll: PollConfig, record: PollRecord, result: CastResult) -> VoteReply:
+        """A delivery handled before: Slack re-sends one whose ack it missed, maybe to
+        another process. Whoever handled the first told the voter their vote counts; the
+        repeat tells the same (the vote as stored), never a different story."""
+        if result.ballot is None:  # e.g. the first was a withdrawal
+            return VoteReply(messages.DUPLICATE_DELIVERY.format(), poll.id, outcome="duplicate")
+        text = self._confirmation(poll, record, result.ballot, None)
+        return VoteReply(text, poll.id, outcome="duplicate")
+
+    def _confirmation(
+        self,
+        poll: PollConfig,
+        record: PollRecord,
+        ballot: Ballot | None,
+        previous: tuple[str, ...] | None,
+    ) -> str:
+        """'✅ Your vote for X is counted…' (or changed, from previous) and what follows."""
+        question = poll.question
+        choice = self._labels(poll, ballot.options if ballot else ())
+        if previous:
             text = messages.VOTE_CHANGED.format(
-                question=question, previous=self._labels(poll, result.previous), choice=choice
+                question=question, previous=self._labels(poll, previous), choice=choice
             )
         else:
             text = messages.VOTE_COUNTED.format(choice=choice, question=question)
         extras = [text]
-        if not poll.is_single_choice and result.ballot:
+        if not poll.is_single_choice and ballot:
             extras.append(
                 messages.CHOICES_SO_FAR.format(
-                    count=i18n.number(len(result.ballot.options)),
+                    count=i18n.number(len(ballot.options)),
                     max_choices=i18n.number(poll.max_choices),
                 )
             )
@@ -453,8 +476,7 @@ class PollService:
             extras.append(messages.CHANGE_ANYTIME.format())
         if poll.results == "on_close":
             extras.append(messages.RESULTS_AT_CLOSE.format())
-        outcome = "changed" if result.previous else "counted"
-        return VoteReply(" ".join(extras), poll.id, True, outcome=outcome)
+        return " ".join(extras)
 
     def _rejection_text(self, poll: PollConfig, result: CastResult) -> str:
         code = result.rejection.code if result.rejection else ""

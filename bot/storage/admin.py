@@ -23,7 +23,8 @@ from bot.storage.postgres.store import CONNECT_TIMEOUT, CONNECTION_ERRORS
 from bot.storage.sqlite.files import read_only_uri
 from bot.storage.urls import describe, is_postgres, postgres_url, sqlite_path
 
-# Every table, parents before children.
+# Every table, parents before children. Not edit_leases: a lease names a process that
+# runs on the old database; on the new one every message starts free.
 TABLES = (
     "polls",
     "poll_messages",

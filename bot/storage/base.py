@@ -6,7 +6,7 @@ which messages were posted, and every customer's ballot."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Protocol
@@ -187,7 +187,21 @@ class PromptReply:
     replied_at: datetime
 
 
+@dataclass(frozen=True)
+class EditLease:
+    """Which process may edit a poll message's live tally, until when (migration 0006)."""
+
+    message: MessageRef
+    poll_id: str
+    holder: str  # host:pid:start (bot.process_identity); "" when it could not be read
+    expires_at: datetime
+
+
 class Store(Protocol):
+    # True when several bot processes may use the database at once (PostgreSQL): what
+    # one process may do alone (edit a poll message) then needs a lease.
+    shared: bool
+
     async def open(self) -> None:
         """Connect and apply pending migrations."""
 
@@ -265,6 +279,29 @@ class Store(Protocol):
     async def tally(self, poll_id: str) -> Tally: ...
 
     async def ballots(self, poll_id: str) -> list[Ballot]: ...
+
+    async def tallies(self, poll_ids: Collection[str]) -> dict[str, Tally]:
+        """The tally of each poll in one read (a poll without votes has an empty one)."""
+
+    # Edit leases: one process at a time edits a poll message.
+    async def take_edit_leases(
+        self,
+        wanted: Mapping[MessageRef, str],
+        holder: str,
+        at: datetime,
+        until: datetime,
+        steal_from: Collection[str] = (),
+    ) -> list[EditLease]:
+        """Take or renew, for holder until `until`, the lease of each wanted message
+        (message -> its poll id): taken when nobody holds it, when it expired by `at`,
+        when holder has it already, or when its holder is in steal_from (known to be
+        gone). Returns the lease of every wanted message as it stands, whoever holds it."""
+
+    async def release_edit_leases(
+        self, holder: str, messages: Collection[MessageRef] | None = None
+    ) -> None:
+        """Give up holder's leases (of these messages, or all): another process may take
+        them at once."""
 
     # Daily prompts.
     async def claim_prompt_day(self, prompt_id: str, local_date: date) -> int:

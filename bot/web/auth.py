@@ -29,7 +29,16 @@ def same_secret(given: str, expected: str) -> bool:
 class Session:
     csrf: str
     expires: datetime
-    flash: str | None = None  # what the last form did, shown once on the next page
+    # What the last form did. It is shown by the page the form redirected to, on every load
+    # of that address (`?done=<key>`): a browser may request the page twice after a
+    # redirect, and showing it only once lost it to the first request.
+    notice: Notice | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    key: str
+    text: str
 
 
 @dataclass

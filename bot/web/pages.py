@@ -3,6 +3,7 @@ poll's chart live. Every page but the sign-in needs a session."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -20,7 +21,7 @@ from bot.polls.engagement import build_report
 from bot.readouts import all_results, planned_runs, prompts_history, question_text, report_window
 from bot.storage.base import PollState
 from bot.web.api import query_date, staff_action
-from bot.web.auth import SESSION_COOKIE, SESSION_LIFETIME, Session
+from bot.web.auth import SESSION_COOKIE, SESSION_LIFETIME, Notice, Session
 from bot.web.guard import CSRF_FIELD, client_of, csrf_ok, session_of
 from bot.web.keys import APP, GATE, SETTINGS
 from bot.web.present import poll_view, short_time, votes_over_time, when
@@ -59,6 +60,7 @@ def templates() -> jinja2.Environment:
 
 
 SCHEDULE_DAYS = 14
+DONE = "done"  # query parameter naming the form result a page shows
 Page = Callable[[web.Request, Session], Awaitable[web.StreamResponse]]
 
 
@@ -71,9 +73,8 @@ def render(
     def static(filename: str) -> str:
         return prefix + str(request.app.router["static"].url_for(filename=filename))
 
-    flash = None
-    if session is not None:
-        flash, session.flash = session.flash, None
+    notice = session.notice if session is not None else None
+    flash = notice.text if notice and request.query.get(DONE) == notice.key else None
     page = (
         templates()
         .get_template(name)
@@ -287,10 +288,11 @@ async def _poll_action(request: web.Request, session: Session) -> web.StreamResp
     form = await request.post()
     poll_id = request.match_info["poll_id"]
     if not csrf_ok(session, str(form.get(CSRF_FIELD, ""))):
-        session.flash = messages.WEB_BAD_CSRF.format()
+        text = messages.WEB_BAD_CSRF.format()
     else:
-        session.flash = await staff_action(request, request.match_info["action"])
-    return go(request, f"/polls/{poll_id}")
+        text = await staff_action(request, request.match_info["action"])
+    session.notice = Notice(secrets.token_urlsafe(8), text)
+    return go(request, f"/polls/{quote(poll_id, safe='')}?{DONE}={session.notice.key}")
 
 
 async def _poll_image(request: web.Request, session: Session) -> web.StreamResponse:

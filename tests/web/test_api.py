@@ -441,7 +441,15 @@ async def test_a_forged_close_form_changes_nothing_and_pages_404_unknown_polls(
         assert (await s.app.polls.results("helmets")).state.value == "open"
         async with s.http.post(s.url + "/polls/helmets/close", data={"csrf": csrf}) as r:
             assert "Final verdict" in await r.text()
+            shown = r.url
         assert (await s.app.polls.results("helmets")).state.value == "closed"
+        # The form's result is shown on every load of the page it led to (a reload too),
+        # but not on the poll page reached otherwise.
+        for _ in range(2):
+            async with s.http.get(shown) as r:
+                assert 'role="status"' in await r.text()
+        async with s.http.get(s.url + "/polls/helmets") as r:
+            assert 'role="status"' not in await r.text()
         async with s.http.get(s.url + "/polls/nope") as r:
             assert r.status == 404
             assert r.content_type == "text/html"

@@ -15,7 +15,7 @@ import aiohttp
 import discord
 
 from bot.adapters.discord import endpoints, lean, media
-from bot.adapters.discord.client import PLATFORM, EngageClient
+from bot.adapters.discord.client import PLATFORM, EngageClient, ShardedEngageClient
 from bot.adapters.discord.commands import CatalogTranslator, StaffRule
 from bot.adapters.discord.edits import EditPolicy, EditQueue
 from bot.adapters.discord.items import DEFER_AFTER
@@ -46,6 +46,9 @@ STOP_GRACE = 5.0
 HISTORY_LIMIT = 100
 CLOCK_SKEW = timedelta(minutes=1)
 THREAD_NAME_MAX = 100
+# discord.py waits this long before each shard's IDENTIFY after the first (Discord's
+# session start limit): a process with N shards needs that much longer to be ready.
+IDENTIFY_SPACING = 5.0
 
 
 class DiscordAdapter:
@@ -92,12 +95,7 @@ class DiscordAdapter:
 
     async def start(self, sink: EventSink) -> None:
         endpoints.point_at(self._settings.api_base_url, self._settings.gateway_url)
-        client = EngageClient(
-            self._staff,
-            defer_after=self._defer_after,
-            guild_ready_timeout=self._guild_ready_timeout,
-            max_ratelimit_timeout=max(RATE_LIMIT_WAIT, self._rate_limit_wait),
-        )
+        client = self._new_client()
         endpoints.rate_limit_wait(client, self._rate_limit_wait)
         if self._settings.gateway_url:
             endpoints.keep_resuming_through(client, self._settings.gateway_url)
@@ -125,8 +123,10 @@ class DiscordAdapter:
         client.sink = sink  # before connecting: a RESUME may replay clicks right away
         self._runner = asyncio.create_task(client.connect(reconnect=True))
         ready = asyncio.create_task(client.wait_until_ready())
+        shards = self._settings.shards or (0,)
+        timeout = self._ready_timeout + IDENTIFY_SPACING * (len(shards) - 1)
         done, _ = await asyncio.wait(
-            {ready, self._runner}, timeout=self._ready_timeout, return_when=asyncio.FIRST_COMPLETED
+            {ready, self._runner}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
         )
         if ready not in done:
             ready.cancel()
@@ -137,13 +137,38 @@ class DiscordAdapter:
             raise PlatformError(f"could not connect to the Discord gateway: {why}")
         self._runner.add_done_callback(self._connection_ended)
         details = {"user": str(client.user), "servers": str(len(client.guilds))}
+        if self._settings.shards is not None:
+            details["shards"] = ",".join(str(shard) for shard in self._settings.shards)
+            details["shard_count"] = str(self._settings.shard_count)
         await sink.handle(AdapterReady(PLATFORM, details))
+
+    def _new_client(self) -> EngageClient:
+        """One gateway connection without shard settings; with them, one for each
+        shard this process was given (the others are other processes' to connect)."""
+        options = {
+            "defer_after": self._defer_after,
+            "guild_ready_timeout": self._guild_ready_timeout,
+            "max_ratelimit_timeout": max(RATE_LIMIT_WAIT, self._rate_limit_wait),
+        }
+        shards = self._settings.shards
+        if shards is None:
+            return EngageClient(self._staff, **options)
+        return ShardedEngageClient(
+            self._staff,
+            shard_count=self._settings.shard_count,
+            shard_ids=list(shards),
+            **options,
+        )
 
     @property
     def connected(self) -> bool:
-        """The gateway connection is up (False while discord.py reconnects)."""
+        """Every gateway connection of this process is up: its one, or each of its
+        shards' (False while discord.py reconnects any of them)."""
         client = self._client
-        return client is not None and not client.is_closed() and bool(client.ws and client.ws.open)
+        if client is None or client.is_closed():
+            return False
+        wanted = tuple(sorted(self._settings.shards or (client.shard_id or 0,)))
+        return client.connected_shards() == wanted
 
     async def started(self) -> None:
         pass

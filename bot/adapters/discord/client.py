@@ -161,6 +161,12 @@ class EngageClient(discord.Client):
         if not responder.replied:
             log.warning("the app did not answer a Discord %s", type(event).__name__)
 
+    def connected_shards(self) -> tuple[int, ...]:
+        """Shards whose gateway connection is open (plain Client: shard 0, or its one)."""
+        if self.ws is not None and self.ws.open:
+            return (self.shard_id or 0,)
+        return ()
+
     # -- chat messages: replies and thread posts count as engagement -------------------
 
     async def on_message(self, message: discord.Message) -> None:
@@ -198,3 +204,12 @@ class EngageClient(discord.Client):
         if isinstance(channel, discord.Thread):
             return channel.parent_id
         return self.threads.get(getattr(channel, "id", 0))
+
+
+class ShardedEngageClient(EngageClient, discord.AutoShardedClient):
+    """EngageClient over the gateway shards this process was given (shard_count and
+    shard_ids): Discord sends each shard the events of its own servers only, so
+    several processes split a large bot's gateway load."""
+
+    def connected_shards(self) -> tuple[int, ...]:
+        return tuple(sorted(i for i, shard in self.shards.items() if not shard.is_closed()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 import yarl
@@ -46,8 +47,12 @@ def keep_resuming_through(client: Client, gateway_url: str) -> None:
     parse_ready = parsers["READY"]
 
     def ready(data: Any) -> None:
-        if client.ws is not None:
-            client.ws.gateway = pinned
+        # A sharded client's READY names its shard; each shard has its own websocket.
+        shard = (data.get("shard") or [None])[0]
+        with suppress(KeyError):
+            ws = client._get_websocket(shard_id=shard) if shard is not None else client.ws
+            if ws is not None:
+                ws.gateway = pinned
         parse_ready(data)
 
     parsers["READY"] = ready

@@ -2,9 +2,12 @@
 
 Slack re-sends an event it thinks was not acknowledged (HTTP `x-slack-retry-num`,
 Socket Mode `retry_attempt`). A repeat of a delivery already being handled waits for
-the first to finish and is then acknowledged without doing the work again. Votes are
-also deduplicated durably by the store (by delivery id), which covers a restart in
-between; this keeps the customer from getting a second confirmation."""
+the first to finish and is then acknowledged without doing the work again, so the
+customer gets one confirmation. A repeat that reaches another process (HTTP behind a
+load balancer, another Socket Mode connection) or a restarted one is caught by the
+store, which records each vote's delivery id durably: it is counted once, and the voter
+is told the same as the first time (PollService). A staff command's repeat finds the
+poll already opened or closed (the store's transitions are compare-and-set) and says so."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from bot.storage.base import (
     Ballot,
     BallotRequest,
     CastResult,
+    EditLease,
     PollRecord,
     PollRound,
     PostClaim,
@@ -43,6 +44,7 @@ from bot.storage.codec import (
     poll_from_row,
     to_micros,
 )
+from bot.storage.postgres import leases
 from bot.storage.postgres.migrate import apply_migrations, current_version, load_migrations
 from bot.storage.postgres.votes import VoteBatcher, plan_batch
 from bot.storage.sqlite.post_ops import KEY_BYTES
@@ -79,6 +81,14 @@ UNION ALL
 SELECT 'v', NULL, platform, voters FROM voter_counts WHERE poll_id = $1 AND voters > 0
 """
 
+_TALLIES = """
+SELECT poll_id, 'o', option_id, platform, votes FROM option_counts
+WHERE poll_id = ANY($1::text[]) AND votes > 0
+UNION ALL
+SELECT poll_id, 'v', NULL, platform, voters FROM voter_counts
+WHERE poll_id = ANY($1::text[]) AND voters > 0
+"""
+
 _RECOUNT = """
 SELECT 'o', j.value, b.platform, COUNT(*)
 FROM ballots AS b, json_array_elements_text(b.options::json) AS j (value)
@@ -92,6 +102,8 @@ _WHERE_POST = "kind = $1 AND subject = $2 AND platform = $3 AND channel_id = $4"
 
 class PostgresStore:
     """Store on one PostgreSQL database. Create, `await open()`, use, `await close()`."""
+
+    shared = True  # several bot processes may run on one database
 
     def __init__(
         self,
@@ -109,7 +121,7 @@ class PostgresStore:
         self.schema_version = 0
         self._empty = False  # read-only, and engagebot never created its tables here
         self._failures = 0  # connection failures in a row
-        self._retry_at = 0.0  # time.monotonic() before which we do not try again
+        self._retry_at = 0.0  # _seconds() before which we do not try again
 
     @property
     def writer_stats(self) -> WriterStats:
@@ -199,16 +211,25 @@ class PostgresStore:
             raise StorageError("the store is not open")
         return self._pool
 
+    def _seconds(self) -> float:
+        """The reconnect back-off's time: the app's clock when the store has it."""
+        return self._clock().timestamp() if self._clock is not None else time.monotonic()
+
     def _check_backoff(self) -> None:
         """While PostgreSQL is away, fail at once instead of every caller waiting for a
         connection attempt; try again after a back-off that doubles up to 5 s."""
-        if self._failures >= 2 and time.monotonic() < self._retry_at:
+        if self._failures >= 2 and self._seconds() < self._retry_at:
             raise StorageError(
                 f"PostgreSQL at {self.url.host}:{self.url.port} is not answering; "
                 "reconnecting in a moment"
             )
 
-    def _connection_lost(self, exc: BaseException) -> StorageError:
+    async def _connection_lost(self, exc: BaseException) -> StorageError:
+        # One dead connection means the server went away (restart, failover, terminated
+        # backends): the pool's idle ones are dead too. Replace them all at their next
+        # use, or every one of them would refuse a click before the pool recovers.
+        if self._pool is not None:
+            await self._pool.expire_connections()
         self._failures += 1
         if self._failures == 1:
             log.warning(
@@ -218,7 +239,7 @@ class PostgresStore:
                 _reason(exc),
             )
         if self._failures >= 2:
-            self._retry_at = time.monotonic() + min(5.0, 0.1 * 2 ** (self._failures - 2))
+            self._retry_at = self._seconds() + min(5.0, 0.1 * 2 ** (self._failures - 2))
         return _lost(exc)
 
     def _connection_ok(self) -> None:
@@ -234,7 +255,7 @@ class PostgresStore:
         try:
             rows = list(await pool.fetch(sql, *args))
         except CONNECTION_ERRORS as exc:
-            raise self._connection_lost(exc) from exc
+            raise await self._connection_lost(exc) from exc
         except asyncpg.PostgresError as exc:
             raise StorageError(f"database read failed: {exc}") from exc
         self._connection_ok()
@@ -260,7 +281,7 @@ class PostgresStore:
             except CONNECTION_ERRORS as exc:
                 # Not retried: the COMMIT may have landed, and nobody may hear "counted"
                 # for a vote we cannot vouch for. The caller says "please try again".
-                raise self._connection_lost(exc) from exc
+                raise await self._connection_lost(exc) from exc
             except asyncpg.PostgresError as exc:
                 raise StorageError(f"database write failed: {exc}") from exc
         raise AssertionError("unreachable")
@@ -318,6 +339,13 @@ class PostgresStore:
     async def tally(self, poll_id: str) -> Tally:
         return tally_from_rows(poll_id, await self._fetch(_TALLY, poll_id))
 
+    async def tallies(self, poll_ids: Collection[str]) -> dict[str, Tally]:
+        rows = await self._fetch(_TALLIES, list(poll_ids))
+        return {
+            poll_id: tally_from_rows(poll_id, [row[1:] for row in rows if row[0] == poll_id])
+            for poll_id in poll_ids
+        }
+
     async def recount(self, poll_id: str) -> Tally:
         """The tally counted from the ballot rows (checks and audits)."""
         return tally_from_rows(poll_id, await self._fetch(_RECOUNT, poll_id))
@@ -346,6 +374,12 @@ class PostgresStore:
             return _count(await conn.execute(sql, *args)) == 1
 
         return await self._write(run)
+
+    async def _changed_any(self, sql: str, *args: Any) -> None:
+        async def run(conn: Conn) -> None:
+            await conn.execute(sql, *args)
+
+        await self._write(run)
 
     async def open_poll(
         self, poll_id: str, at: datetime, closes_at: datetime | None, by: str
@@ -516,6 +550,33 @@ class PostgresStore:
             raise StorageError("this command only reads; the database was opened read-only")
         self._require_pool()
         return await self._votes.submit(request, to_micros(request.occurred_at))
+
+    # -- edit leases -------------------------------------------------------------------
+
+    async def take_edit_leases(
+        self,
+        wanted: Mapping[MessageRef, str],
+        holder: str,
+        at: datetime,
+        until: datetime,
+        steal_from: Collection[str] = (),
+    ) -> list[EditLease]:
+        if not wanted:
+            return []
+        args = leases.take_args(wanted, holder, to_micros(until), to_micros(at), steal_from)
+
+        async def run(conn: Conn) -> list[EditLease]:
+            return [leases.lease_from_row(row) for row in await conn.fetch(leases.TAKE, *args)]
+
+        return await self._write(run)
+
+    async def release_edit_leases(
+        self, holder: str, messages: Collection[MessageRef] | None = None
+    ) -> None:
+        if messages is None:
+            await self._changed_any(leases.RELEASE_ALL, holder)
+        elif messages:
+            await self._changed_any(leases.RELEASE, holder, *leases.message_columns(messages))
 
     # -- daily prompts -----------------------------------------------------------------
 

@@ -7,8 +7,9 @@ see the last committed state."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from bot.storage.base import (
     Ballot,
     BallotRequest,
     CastResult,
+    EditLease,
     PollRecord,
     PollRound,
     PostClaim,
@@ -39,7 +41,7 @@ from bot.storage.codec import (
     poll_from_row,
     to_micros,
 )
-from bot.storage.sqlite import ops, post_ops, prompt_ops, round_ops
+from bot.storage.sqlite import lease_ops, ops, post_ops, prompt_ops, round_ops
 from bot.storage.sqlite.files import ReadOnlyWriter, open_reader, prepare_private
 from bot.storage.sqlite.migrate import apply_migrations
 from bot.storage.sqlite.writer import GroupCommitWriter, WriterStats
@@ -53,6 +55,15 @@ UNION ALL
 SELECT 'v', NULL, platform, voters FROM voter_counts WHERE poll_id = :poll AND voters > 0
 """
 
+# The tallies of several polls (:polls is a JSON array of their ids).
+_TALLIES = """
+SELECT poll_id, 'o', option_id, platform, votes FROM option_counts
+WHERE poll_id IN (SELECT value FROM json_each(:polls)) AND votes > 0
+UNION ALL
+SELECT poll_id, 'v', NULL, platform, voters FROM voter_counts
+WHERE poll_id IN (SELECT value FROM json_each(:polls)) AND voters > 0
+"""
+
 # The same figures counted from the ballots themselves.
 _RECOUNT = """
 SELECT 'o', j.value, b.platform, COUNT(*) FROM ballots AS b, json_each(b.options) AS j
@@ -64,6 +75,8 @@ SELECT 'v', NULL, platform, COUNT(*) FROM ballots WHERE poll_id = :poll GROUP BY
 
 class SqliteStore:
     """Store on one SQLite file. Create, `await open()`, use, `await close()`."""
+
+    shared = False  # one bot process per file
 
     def __init__(
         self,
@@ -184,6 +197,13 @@ class SqliteStore:
         """From the running totals the triggers keep: a few rows, whatever the turnout."""
         return _tally(poll_id, await self._fetch(_TALLY, {"poll": poll_id}))
 
+    async def tallies(self, poll_ids: Collection[str]) -> dict[str, Tally]:
+        rows = await self._fetch(_TALLIES, {"polls": json.dumps(list(poll_ids))})
+        return {
+            poll_id: _tally(poll_id, [row[1:] for row in rows if row[0] == poll_id])
+            for poll_id in poll_ids
+        }
+
     async def recount(self, poll_id: str) -> Tally:
         """The same tally counted from the ballot rows: O(ballots), for checks and audits.
         Always equal to tally(); the triggers keep the running totals in step."""
@@ -263,6 +283,26 @@ class SqliteStore:
         return await self._writer.submit(
             ops.CastOp(request, to_micros(request.occurred_at), self._now)
         )
+
+    # -- edit leases -------------------------------------------------------------------
+
+    async def take_edit_leases(
+        self,
+        wanted: Mapping[MessageRef, str],
+        holder: str,
+        at: datetime,
+        until: datetime,
+        steal_from: Collection[str] = (),
+    ) -> list[EditLease]:
+        if not wanted:
+            return []
+        op = lease_ops.take(dict(wanted), holder, to_micros(at), to_micros(until), steal_from)
+        return await self._writer.submit(op)
+
+    async def release_edit_leases(
+        self, holder: str, messages: Collection[MessageRef] | None = None
+    ) -> None:
+        await self._writer.submit(lease_ops.release(holder, messages))
 
     # -- daily prompts -----------------------------------------------------------------
 

@@ -3,9 +3,18 @@
 (function () {
   const root = document.getElementById("poll");
   if (!root) return;
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+  // Set once a form here is sent: the page is on its way to the form's answer, and a
+  // reload for the state change the form itself caused would cancel that navigation.
+  let leaving = false;
+  let source = null;
+  root.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        return;
+      }
+      leaving = true;
+      if (source) source.close();
     });
   });
   if (!window.EventSource) return;
@@ -35,13 +44,13 @@
     if (best) best.textContent = percent.format(data.p_leader_best);
   }
 
-  const source = new EventSource(root.dataset.events);
+  source = new EventSource(root.dataset.events);
   source.addEventListener("open", function () { live.hidden = false; });
   source.addEventListener("error", function () { live.hidden = true; });
   source.addEventListener("tally", function (event) { showTally(JSON.parse(event.data)); });
   source.addEventListener("state", function (event) {
     const data = JSON.parse(event.data);
-    if (data.state !== state) {
+    if (data.state !== state && !leaving) {
       // Opened or closed elsewhere: the verdict and buttons change, so show the new page.
       source.close();
       window.location.reload();

@@ -66,13 +66,24 @@ RESPONSE_WINDOW = 3.0  # seconds to acknowledge an interaction
 NONCE_WINDOW = 180.0  # seconds a nonce keeps returning the message it created
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard a server's events go to (Discord API docs, "Sharding")."""
+    return (guild_id >> 22) % shard_count
+
+
 @dataclass
 class _Session:
     id: str
+    shard: tuple[int, int] | None = None  # [shard_id, num_shards] from IDENTIFY
+    peer_port: int = 0  # the client's end of the connection that identified
     seq: int = 0
     log: list[Json] = field(default_factory=list)
     ws: web.WebSocketResponse | None = None
+    token: str = ""  # the token it identified with
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def serves(self, guild_id: int) -> bool:
+        return self.shard is None or shard_of(guild_id, self.shard[1]) == self.shard[0]
 
 
 class FakeDiscord(FakeRest):
@@ -85,6 +96,7 @@ class FakeDiscord(FakeRest):
         nonce_window: float = NONCE_WINDOW,
     ) -> None:
         self.token = token
+        self.tokens = [token]  # every token accepted as this bot's (see process_token)
         self.message_age = message_age  # seconds to back-date the bot's new messages
         self.response_window = response_window
         self.bot = FakeUser(APP_ID + 1, "engagebot", bot=True)
@@ -96,6 +108,12 @@ class FakeDiscord(FakeRest):
             roles={800000000000000001: "@everyone", self.staff_role: "Staff"},
         )
         self.channel_id = 900000000000000001
+        self.guilds = [self.guild]
+        self.recommended_shards = 1  # what GET /gateway/bot answers
+        self.identified_shards: list[tuple[int, int] | None] = []
+        # interaction id -> (shard, client port) of the connection it was sent on
+        self.delivered_on: dict[int, tuple[tuple[int, int] | None, int]] = {}
+        self.gateway_down = False  # True: new gateway connections get 503 (an outage)
         self.calls: list[Call] = []
         self.unknown: list[str] = []
         self.messages: dict[int, Json] = {}
@@ -151,6 +169,21 @@ class FakeDiscord(FakeRest):
 
     # -- what tests look at -----------------------------------------------------------
 
+    def add_guild(self, shard: int, shard_count: int) -> FakeGuild:
+        """Another server of the bot, whose id falls on this shard; one text channel
+        whose id is the server's id + 1."""
+        guild_id = 800000000000000100 + len(self.guilds) * 4096 * shard_count
+        while shard_of(guild_id, shard_count) != shard:
+            guild_id += 1 << 22
+        guild = FakeGuild(
+            id=guild_id,
+            name=f"Velo Corner {len(self.guilds)}",
+            channels={guild_id + 1: "community"},
+            roles={guild_id: "@everyone", self.staff_role: "Staff"},
+        )
+        self.guilds.append(guild)
+        return guild
+
     def customer(self, n: int, *, staff: bool = False) -> FakeUser:
         return FakeUser(100000000000000000 + n, f"customer{n}", [self.staff_role] if staff else [])
 
@@ -172,9 +205,28 @@ class FakeDiscord(FakeRest):
             if c.method == "PATCH" and "/channels/" in c.path and c.path.endswith(suffix)
         ]
 
+    def process_token(self, n: int) -> str:
+        """Another token for the same bot, for the n-th of several bot processes: the
+        fake serves it as the same bot and records it with each call (Call.token) and
+        gateway session, so a test can tell which process made a call and send an
+        event to one process (`via`). Discord gives a bot one token; nothing else differs."""
+        token = f"{self.token}{n}"
+        if token not in self.tokens:
+            self.tokens.append(token)
+        return token
+
     def connected(self) -> bool:
         session = self._current
         return session is not None and session.ws is not None and not session.ws.closed
+
+    def sessions_of(self, guild_id: int) -> int:
+        """How many live gateway connections receive this server's events (Discord:
+        exactly one, the shard owning it)."""
+        return sum(
+            1
+            for session in self._live_sessions()
+            if session.serves(guild_id) and session.ws is not None and not session.ws.closed
+        )
 
     async def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
         async def poll() -> None:
@@ -185,25 +237,28 @@ class FakeDiscord(FakeRest):
 
     # -- driving the bot from the outside --------------------------------------------
 
-    async def click(self, message_id: int, custom_id: str, user: FakeUser) -> FakeInteraction:
+    async def click(
+        self, message_id: int, custom_id: str, user: FakeUser, via: str | None = None
+    ) -> FakeInteraction:
         stored = self.messages[message_id]
         ids = [c.get("custom_id") for c in walk(stored["components"])]
         assert custom_id in ids, f"no button {custom_id!r} on message {message_id}"
         channel_id = int(stored["channel_id"])
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._interact(3, data, user, channel_id, {"message": stored})
+        return await self._interact(3, data, user, channel_id, {"message": stored}, via)
 
     async def command(
         self, sub: str, user: FakeUser, poll: str | None = None, channel_id: int | None = None
     ) -> FakeInteraction:
-        synced = self.commands.get(self.guild.id) or self.commands.get(None) or []
+        guild = self.guild_of(channel_id or self.channel_id)
+        synced = self.commands.get(guild.id) or self.commands.get(None) or []
         group = next(c for c in synced if c["name"] == "poll")
         options = [{"name": "poll", "type": 3, "value": poll}] if poll is not None else []
         data = {
             "id": group["id"],
             "name": "poll",
             "type": 1,
-            "guild_id": str(self.guild.id),
+            "guild_id": str(guild.id),
             "options": [{"name": sub, "type": 1, "options": options}],
         }
         return await self._interact(2, data, user, channel_id or self.channel_id, {})
@@ -220,7 +275,7 @@ class FakeDiscord(FakeRest):
             message_id,
             channel_id,
             user.user(),
-            guild_id=self.guild.id,
+            guild_id=self.guild_of(channel_id).id,
             content=content,
             kind=19 if reference else 0,
             reference=reference,
@@ -245,7 +300,7 @@ class FakeDiscord(FakeRest):
             message_id,
             channel_id,
             (author or self.bot).user(),
-            guild_id=self.guild.id,
+            guild_id=self.guild_of(channel_id).id,
             components=components,
             flags=IS_COMPONENTS_V2,
         )
@@ -262,40 +317,74 @@ class FakeDiscord(FakeRest):
         """An overwrite denying the bot these permission bits in the channel (a
         moderator editing the channel), announced with CHANNEL_UPDATE like Discord."""
         overwrite = {"id": str(self.bot.id), "type": 1, "allow": "0", "deny": str(permissions)}
-        self.guild.overwrites.setdefault(channel_id, []).append(overwrite)
-        await self.dispatch("CHANNEL_UPDATE", self.guild.channel(channel_id))
+        guild = self.guild_of(channel_id)
+        guild.overwrites.setdefault(channel_id, []).append(overwrite)
+        await self.dispatch("CHANNEL_UPDATE", guild.channel(channel_id))
 
     def fail_next_edits(self, *failures: tuple[str, float]) -> None:
         """("429", retry_after) or ("30046", retry_after) for the next PATCHes."""
         self.edit_script.extend(failures)
 
-    async def drop_connection(self) -> None:
-        """Close the gateway socket as a network blip would; the session stays resumable."""
+    async def drop_connection(self, shard: tuple[int, int] | None = None) -> None:
+        """Close the gateway socket as a network blip would; the session stays resumable.
+        shard: that shard's connection (default: the latest to connect)."""
         session = self._current
+        if shard is not None:
+            session = next(s for s in self._live_sessions() if s.shard == shard)
         assert session is not None and session.ws is not None
         ws, session.ws = session.ws, None
         await ws.close(code=4000, message=b"fake: connection dropped")
 
-    async def dispatch(self, event: str, data: Json) -> None:
-        session = self._current
+    async def dispatch(self, event: str, data: Json, via: str | None = None) -> None:
+        """To the session of the shard owning the event's server (Discord sends a
+        server's events on that shard only, and direct messages on shard 0); with `via`,
+        to the latest open session identified with that token (one chosen process)."""
+        session = self._receiver(int(data.get("guild_id") or 0), via)
         assert session is not None, "no gateway session yet"
         await self._send(session, {"op": 0, "t": event, "d": data})
 
+    def _receiver(self, guild_id: int, via: str | None) -> _Session | None:
+        if via is not None:
+            return next(
+                (s for s in reversed(self._sessions.values()) if s.token == via and s.ws), None
+            )
+        return self._owner(guild_id) or self._current
+
+    def _live_sessions(self) -> list[_Session]:
+        """The newest session of each shard (older ones were replaced by IDENTIFY)."""
+        newest: dict[tuple[int, int] | None, _Session] = {}
+        for session in self._sessions.values():
+            newest[session.shard] = session
+        return list(newest.values())
+
+    def _owner(self, guild_id: int) -> _Session | None:
+        owners = [s for s in self._live_sessions() if s.serves(guild_id)]
+        # An open connection first: a stopped process's session keeps no server.
+        owners.sort(key=lambda s: s.ws is not None and not s.ws.closed)
+        return owners[-1] if owners else None
+
     async def _interact(
-        self, kind: int, data: Json, user: FakeUser, channel_id: int, extra: Json
+        self,
+        kind: int,
+        data: Json,
+        user: FakeUser,
+        channel_id: int,
+        extra: Json,
+        via: str | None = None,
     ) -> FakeInteraction:
         interaction = FakeInteraction(
             id=snowflake(), token=uuid.uuid4().hex, kind=kind, created=time.monotonic()
         )
         self.interactions[interaction.id] = interaction
-        channel = self.threads.get(channel_id) or self.guild.channel(channel_id)
+        guild = self.guild_of(channel_id)
+        channel = self.threads.get(channel_id) or guild.channel(channel_id)
         payload = {
             "id": str(interaction.id),
             "application_id": str(APP_ID),
             "type": kind,
             "token": interaction.token,
             "version": 1,
-            "guild_id": str(self.guild.id),
+            "guild_id": str(guild.id),
             "channel_id": str(channel_id),
             "channel": channel,
             "member": user.member(),
@@ -304,17 +393,22 @@ class FakeDiscord(FakeRest):
             "guild_locale": "en-US",
             "app_permissions": "2147483647",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.guild.id)},
+            "authorizing_integration_owners": {"0": str(guild.id)},
             "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,
             **extra,
         }
-        await self.dispatch("INTERACTION_CREATE", payload)
+        receiver = self._receiver(guild.id, via)
+        if receiver is not None:
+            self.delivered_on[interaction.id] = (receiver.shard, receiver.peer_port)
+        await self.dispatch("INTERACTION_CREATE", payload, via)
         return interaction
 
     # -- gateway ------------------------------------------------------------------------
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.gateway_down:
+            return web.Response(status=503, text="fake: gateway unavailable")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.gateway_paths.append(request.path)
@@ -328,7 +422,7 @@ class FakeDiscord(FakeRest):
             if op == 1:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif op == 2:
-                if data.get("token") != self.token:
+                if data.get("token") not in self.tokens:
                     await ws.close(code=4004, message=b"Authentication failed.")
                     break
                 session = await self._identify(ws, data)
@@ -345,14 +439,20 @@ class FakeDiscord(FakeRest):
     async def _identify(self, ws: web.WebSocketResponse, data: Json) -> _Session:
         self.identifies += 1
         self.intents.append(data.get("intents", -1))
-        session = _Session(uuid.uuid4().hex, ws=ws)
+        shard = data.get("shard")
+        peer = ws.get_extra_info("peername") or ("", 0)
+        session = _Session(
+            uuid.uuid4().hex, tuple(shard) if shard else None, peer[1], ws=ws, token=data["token"]
+        )
+        self.identified_shards.append(session.shard)
         self._sessions[session.id] = session
         self._current = session
         user = {**self.bot.user(), "verified": True, "mfa_enabled": False, "flags": 0}
+        guilds = [g for g in self.guilds if session.serves(g.id)]
         ready = {
             "v": 10,
             "user": user,
-            "guilds": [{"id": str(self.guild.id), "unavailable": True}],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "resume_gateway_url": self.resume_gateway_url,
             "application": {"id": str(APP_ID), "flags": 0},
@@ -360,16 +460,18 @@ class FakeDiscord(FakeRest):
             "relationships": [],
             "presences": [],
         }
+        if shard:
+            ready["shard"] = list(shard)
         await self._send(session, {"op": 0, "t": "READY", "d": ready})
         threads = list(self.threads.values())
-        await self._send(
-            session, {"op": 0, "t": "GUILD_CREATE", "d": self.guild.create_event(threads, self.bot)}
-        )
+        for guild in guilds:
+            event = guild.create_event(threads, self.bot)
+            await self._send(session, {"op": 0, "t": "GUILD_CREATE", "d": event})
         return session
 
     async def _resume(self, ws: web.WebSocketResponse, data: Json) -> _Session | None:
         session = self._sessions.get(data.get("session_id", ""))
-        if session is None or data.get("token") != self.token:
+        if session is None or data.get("token") != session.token:
             await ws.send_json({"op": 9, "d": False, "s": None, "t": None})
             return None
         self.resumes += 1

@@ -52,6 +52,11 @@ async def _until_the_client_is_gone(request: web.Request) -> None:
         await asyncio.sleep(0.05)
 
 
+def _token(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    return auth.removeprefix("Bot ") if auth.startswith("Bot ") else None
+
+
 def error(status: int, code: int, text: str) -> web.Response:
     return json_response({"message": text, "code": code}, status)
 
@@ -64,6 +69,7 @@ class Call:
     files: dict[str, bytes]
     at: float  # time.monotonic()
     status: int = 200
+    token: str | None = None  # whose call (FakeDiscord.process_token)
 
 
 @dataclass
@@ -111,9 +117,12 @@ class FakeRest:
     """REST handlers over the fake's state (declared here, set up by FakeDiscord)."""
 
     token: str
+    tokens: list[str]
     port: int
     bot: FakeUser
     guild: FakeGuild
+    guilds: list[FakeGuild]  # the bot's servers; guild is the first
+    recommended_shards: int
     channel_id: int
     message_age: float
     response_window: float
@@ -134,8 +143,16 @@ class FakeRest:
     async def dispatch(self, event: str, data: Json) -> None:
         raise NotImplementedError
 
+    def guild_of(self, channel_id: int) -> FakeGuild:
+        """The server a channel (or a thread in it) belongs to."""
+        thread = self.threads.get(channel_id)
+        if thread is not None:
+            channel_id = int(thread["parent_id"])
+        return next((g for g in self.guilds if channel_id in g.channels), self.guild)
+
     def rest_routes(self) -> list[tuple[str, re.Pattern[str], Handler]]:
         return [
+            ("GET", re.compile(r"/gateway/bot"), self._gateway_bot),
             ("GET", re.compile(r"/users/@me"), self._me),
             ("GET", re.compile(r"/oauth2/applications/@me"), self._application),
             ("GET", re.compile(r"/channels/(\d+)"), self._get_channel),
@@ -162,7 +179,7 @@ class FakeRest:
             match = pattern.fullmatch(route)
             if match and method == request.method:
                 webhook = route.startswith(("/interactions/", "/webhooks/"))
-                if not webhook and request.headers.get("Authorization") != f"Bot {self.token}":
+                if not webhook and _token(request) not in self.tokens:
                     self.calls.append(Call(request.method, route, None, {}, time.monotonic(), 401))
                     return error(401, 0, "401: Unauthorized")
                 return await handler(request, match)
@@ -191,7 +208,8 @@ class FakeRest:
         self, request: web.Request, body: Any, files: dict[str, bytes], status: int
     ) -> None:
         path = request.path[len("/api/v10") :]
-        self.calls.append(Call(request.method, path, body, files, time.monotonic(), status))
+        call = Call(request.method, path, body, files, time.monotonic(), status, _token(request))
+        self.calls.append(call)
 
     async def _me(self, request: web.Request, match: re.Match[str]) -> web.Response:
         self._record(request, None, {}, 200)
@@ -217,9 +235,22 @@ class FakeRest:
             }
         )
 
+    async def _gateway_bot(self, request: web.Request, match: re.Match[str]) -> web.Response:
+        """Get Gateway Bot: where to connect and how many shards Discord recommends."""
+        self._record(request, None, {}, 200)
+        limit = {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}
+        return json_response(
+            {
+                "url": f"ws://127.0.0.1:{self.port}/gateway",
+                "shards": self.recommended_shards,
+                "session_start_limit": limit,
+            }
+        )
+
     def _channel(self, channel_id: int) -> Json | None:
-        if channel_id in self.guild.channels:
-            return self.guild.channel(channel_id)
+        guild = self.guild_of(channel_id)
+        if channel_id in guild.channels:
+            return guild.channel(channel_id)
         return self.threads.get(channel_id)
 
     async def _get_channel(self, request: web.Request, match: re.Match[str]) -> web.Response:
@@ -278,7 +309,7 @@ class FakeRest:
             attachments=self._unreferenced(components, attached),
             flags=body.get("flags", 0),
         )
-        self.messages[message_id] = {**data, "guild_id": str(self.guild.id)}
+        self.messages[message_id] = {**data, "guild_id": str(self.guild_of(channel_id).id)}
         # The nonce comes back with the answer and MESSAGE_CREATE, never in history.
         await self.dispatch("MESSAGE_CREATE", {**self.messages[message_id], "nonce": nonce})
         if self.post_script:  # the message exists; the bot never learns its id
@@ -290,7 +321,7 @@ class FakeRest:
             await _until_the_client_is_gone(request)
         if how == "500":
             return web.Response(status=500, text="500 Internal Server Error")
-        assert how == "drop", how
+        assert how in ("drop", "hang-after"), how
         if request.transport is not None:
             request.transport.abort()  # the connection drops before any answer
         return web.Response(status=500)  # never written: the connection is gone
@@ -304,7 +335,7 @@ class FakeRest:
         if self._channel(channel_id) is None:
             self._record(request, dict(query), {}, 404)
             return error(404, 10003, "Unknown Channel")
-        denied = self.guild.denied(channel_id, self.bot.id)
+        denied = self.guild_of(channel_id).denied(channel_id, self.bot.id)
         if denied & VIEW_CHANNEL:
             self._record(request, dict(query), {}, 403)
             return error(403, 50001, "Missing Access")
@@ -418,7 +449,7 @@ class FakeRest:
         thread = {
             "id": str(message_id),  # Discord: a thread from a message has its id
             "type": PUBLIC_THREAD,
-            "guild_id": str(self.guild.id),
+            "guild_id": str(self.guild_of(channel_id).id),
             "parent_id": str(channel_id),
             "name": body["name"],
             "owner_id": str(self.bot.id),

@@ -277,9 +277,16 @@ class FakeSlack:
 
         await asyncio.wait_for(wait(), timeout)
 
-    async def send_envelope(self, envelope: dict[str, Any]) -> None:
+    async def send_envelope(self, envelope: dict[str, Any], connection: int = -1) -> None:
+        """Send an envelope on one of the app's Socket Mode connections (in the order
+        they opened; default the latest): Slack spreads deliveries over all of them,
+        and may redeliver an envelope on another one (with retry_attempt)."""
         await asyncio.wait_for(self.socket_connected.wait(), 5)
-        await self._sockets[-1].send_json(envelope)
+        await self._sockets[connection].send_json(envelope)
+
+    def socket_connections(self) -> int:
+        """Socket Mode connections open now."""
+        return sum(1 for ws in self._sockets if not ws.closed)
 
     # -- handlers -----------------------------------------------------------------------
 
@@ -366,8 +373,13 @@ class FakeSlack:
         await ws.prepare(request)
         self._sockets.append(ws)
         await ws.send_json(
-            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0ENGAGE"}}
+            {
+                "type": "hello",
+                "num_connections": self.socket_connections(),
+                "connection_info": {"app_id": "A0ENGAGE"},
+            }
         )
+        self._changed.set()
         self.socket_connected.set()
         async for message in ws:
             if message.type == WSMsgType.TEXT:
