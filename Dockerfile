@@ -28,9 +28,10 @@ RUN pip install .
 
 USER engagebot
 VOLUME ["/data"]
-# The config's web: block serves /healthz on port 8080 (host: 0.0.0.0 and a token to
-# reach the dashboard from outside the container).
+# The config's web: block serves /healthz (host: 0.0.0.0 and a token to reach the
+# dashboard from outside the container; port 8080 unless it says otherwise). The health
+# check asks the port the config names; without a web: block there is nothing to ask.
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
+    CMD ["engagebot", "health", "--config", "/config"]
 CMD ["engagebot", "run", "--config", "/config"]

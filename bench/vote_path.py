@@ -2,10 +2,13 @@
 per vote, and tally time as a poll grows. Prints figures, asserts nothing.
 
     python bench/vote_path.py [--quick] [--seconds S] [--concurrency N]
-                              [--database postgresql://user@host:5432/db [--processes 1,2,4]]
+                              [--database postgresql://user@host:5432/db [--processes 1,2,4]
+                                                                         [--pg-delay-ms D]]
 
 With --database, the same concurrent runs go to PostgreSQL too (beside SQLite), with N bot
 processes sharing the database. Each run uses its own poll and deletes it afterwards.
+--pg-delay-ms puts a proxy in front of PostgreSQL that delays every answer by D ms, as
+a database on another machine would (the proxy runs in the bench's main process).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from bot.storage.codec import to_micros
 from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite.store import SqliteStore, Synchronous
 from bot.storage.urls import postgres_url
+from tests.pg_proxy import round_trip_proxy
 
 OPTIONS = ("linen-tote", "canvas-tote", "jute-tote")
 POLL = "bench-poll"
@@ -158,52 +162,66 @@ async def run_votes(
     return VoteRun(label, len(latencies), elapsed, latencies, batches)
 
 
-def _process_votes(url: str, poll: str, voters: int, seconds: float, seed: int) -> VoteRun:
-    """One bot process of a multi-process run (in a child process)."""
+def _process_votes(url: str, poll: str, load: Load, seconds: float, seed: int) -> VoteRun:
+    """One bot process of a PostgreSQL run (in a child process)."""
     random.seed(seed)
-    run = run_votes(url, "", Load(voters=voters), seconds, 256, "FULL", poll, False, seed)
+    run = run_votes(url, "", load, seconds, 256, "FULL", poll, False, seed)
     return asyncio.run(run)
 
 
 async def bench_postgres(url: str, concurrency: int, seconds: float, processes: list[int]) -> None:
-    """Closed-loop runs on PostgreSQL: one process, then N processes sharing the voters."""
+    """Closed-loop runs on PostgreSQL: one process, then N processes sharing the voters;
+    then open-loop runs (latency at a given traffic, where a batch is a few votes and what
+    each costs is mostly its round trips). Every bot process is a child process."""
+    for count in processes:
+        label = f"{concurrency} concurrent, {count} process{'es' if count > 1 else ''}"
+        share = [concurrency // count + (i < concurrency % count) for i in range(count)]
+        run = await _postgres_run(url, label, [Load(voters=n) for n in share], seconds)
+        print(run.row(), flush=True)
+    for rate in (1000, 4000):
+        run = await _postgres_run(
+            url, f"open loop {rate:,}/s, 1 process", [Load(rate=rate)], seconds
+        )
+        print(run.row(), flush=True)
+
+
+async def _postgres_run(url: str, label: str, loads: list[Load], seconds: float) -> VoteRun:
+    """One poll, a child process per load voting in it at once; checked against the tally."""
     from concurrent.futures import ProcessPoolExecutor
 
-    import asyncpg  # the bench's own setup and clean-up
-
     target = postgres_url(url)
-    rows = []
-    for count in processes:
-        poll = f"bench-{random.getrandbits(40):x}"
-        label = f"{concurrency} concurrent, {count} process{'es' if count > 1 else ''}"
-        owner = PostgresStore(target)
-        await owner.open()
-        await owner.ensure_polls([poll])
-        await owner.open_poll(poll, datetime.now(UTC), None, "bench")
-        loop = asyncio.get_running_loop()
-        with ProcessPoolExecutor(count) as pool:
-            share = [concurrency // count + (i < concurrency % count) for i in range(count)]
-            parts = await asyncio.gather(
-                *(
-                    loop.run_in_executor(pool, _process_votes, url, poll, n, seconds, i)
-                    for i, n in enumerate(share)
-                )
+    poll = f"bench-{random.getrandbits(40):x}"
+    owner = PostgresStore(target)
+    await owner.open()
+    await owner.ensure_polls([poll])
+    await owner.open_poll(poll, datetime.now(UTC), None, "bench")
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(len(loads)) as pool:
+        parts = await asyncio.gather(
+            *(
+                loop.run_in_executor(pool, _process_votes, url, poll, load, seconds, i)
+                for i, load in enumerate(loads)
             )
-        tally = await owner.tally(poll)
-        await owner.close()
-        votes = sum(p.votes for p in parts)
-        assert tally.total_votes == votes, f"lost or invented votes: {tally.total_votes} != {votes}"
-        elapsed = max(p.seconds for p in parts)
-        latencies = [x for p in parts for x in p.latencies]
-        rows.append(VoteRun(label, votes, elapsed, latencies, sum(p.batches for p in parts)))
-        conn = await asyncpg.connect(target.dsn)
-        try:
-            for table in ("ballots", "deliveries", "option_counts", "voter_counts", "polls"):
-                await conn.execute(f"DELETE FROM {table} WHERE poll_id = $1", poll)
-        finally:
-            await conn.close()
-    for row in rows:
-        print(row.row(), flush=True)
+        )
+    tally = await owner.tally(poll)
+    await owner.close()
+    votes = sum(p.votes for p in parts)
+    assert tally.total_votes == votes, f"lost or invented votes: {tally.total_votes} != {votes}"
+    await _drop_poll(target.dsn, poll)
+    elapsed = max(p.seconds for p in parts)
+    latencies = [x for p in parts for x in p.latencies]
+    return VoteRun(label, votes, elapsed, latencies, sum(p.batches for p in parts))
+
+
+async def _drop_poll(dsn: str, poll: str) -> None:
+    import asyncpg  # the bench's own clean-up
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        for table in ("ballots", "deliveries", "option_counts", "voter_counts", "polls"):
+            await conn.execute(f"DELETE FROM {table} WHERE poll_id = $1", poll)
+    finally:
+        await conn.close()
 
 
 def bulk_ballots(path: Path, poll_id: str, count: int) -> None:
@@ -278,6 +296,9 @@ async def main() -> None:
     parser.add_argument("--sync", choices=["FULL", "NORMAL"], default="FULL")
     parser.add_argument("--database", help="also run on this PostgreSQL database (it must exist)")
     parser.add_argument("--processes", default="1,2,4", help="bot processes for PostgreSQL runs")
+    parser.add_argument(
+        "--pg-delay-ms", type=float, default=0.0, help="delay PostgreSQL's answers (network)"
+    )
     args = parser.parse_args()
     seconds = args.seconds or (1.5 if args.quick else 5.0)
     sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
@@ -309,10 +330,14 @@ async def main() -> None:
             result = await run_votes(folder, label, load, seconds, max_batch, mode)
             print(result.row(), flush=True)
         if args.database:
-            print(f"\nPostgreSQL postgresql://{postgres_url(args.database).where}")
+            target = postgres_url(args.database)
+            delay = f", answers delayed {args.pg_delay_ms:g} ms" if args.pg_delay_ms else ""
+            print(f"\nPostgreSQL postgresql://{target.where}{delay}")
             print(f"{header}{'commits':>8} {'/commit':>7}")
             counts = [int(n) for n in args.processes.split(",")]
-            await bench_postgres(args.database, args.concurrency, seconds, counts)
+            async with round_trip_proxy(target.host, target.port, args.pg_delay_ms / 1000) as proxy:
+                url = proxy.url(args.database) if args.pg_delay_ms else args.database
+                await bench_postgres(url, args.concurrency, seconds, counts)
 
         print(f"\n{'ballots':>10} {'tally() ms':>12} {'recount() ms':>14} {'setup s':>10}")
         for row in await bench_tally(folder, sizes):

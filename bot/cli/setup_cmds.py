@@ -1,10 +1,14 @@
 """discord invite-url, slack manifest: what a platform needs to know about this bot,
-printed so nobody picks permissions or scopes by hand. Neither prints a secret."""
+printed so nobody picks permissions or scopes by hand. Neither prints a secret.
+health: the container's health check, asked where the config says the bot listens."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -15,6 +19,8 @@ from bot.cli import main
 from bot.cli.common import chosen_path, config_option, fail, format_option
 from bot.config import LoadedConfig, load_config
 from bot.errors import EngageBotError
+
+HEALTH_TIMEOUT = 4.0  # seconds; Docker's HEALTHCHECK gives the whole command 5
 
 CLIENT_ID_HINT = (
     "hint: export DISCORD_TOKEN first, or pass --client-id "
@@ -120,3 +126,44 @@ def slack_manifest(config_path: Path | None, fmt: str, url: str | None) -> None:
 
 
 __all__ = ["discord", "invite_url", "slack", "slack_manifest"]
+
+
+@main.command("health")
+@config_option
+@click.option("--ready", is_flag=True, help="Ask /readyz (platforms and database) instead.")
+def health(config_path: Path | None, ready: bool) -> None:
+    """Ask the running bot's web host whether it is up (for container health checks).
+
+    The address comes from the config's web: block (or Slack's mode: http host and port),
+    so the check follows the port the merchant chose. Exit 0 when it answers 200."""
+    from bot.web.host import web_settings
+
+    settings = web_settings(_load_without_secrets(config_path))
+    if settings is None:
+        # Nothing serves /healthz: a failing check would only mark a working bot unhealthy.
+        click.echo("no web host in the config (add a web: block to serve /healthz); not checked")
+        return
+    path = "/readyz" if ready else "/healthz"
+    url = f"http://{_local_address(settings.host)}:{settings.port}{path}"
+    request = urllib.request.Request(url)
+    if ready and settings.token:
+        request.add_header("Authorization", f"Bearer {settings.token}")
+    try:
+        with urllib.request.urlopen(request, timeout=HEALTH_TIMEOUT) as answer:
+            click.echo(f"{path}: {answer.status}")
+    except urllib.error.HTTPError as refused:
+        click.echo(f"{path}: {refused.code}", err=True)
+        sys.exit(1)
+    except OSError as error:
+        reason = getattr(error, "reason", error)
+        click.echo(f"{path}: no answer from {url} ({reason})", err=True)
+        sys.exit(1)
+
+
+def _local_address(host: str) -> str:
+    """Where this machine reaches a server bound to host (0.0.0.0 means every address)."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host

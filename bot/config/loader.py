@@ -53,6 +53,7 @@ class LoadedConfig:
     # Platforms left out because secrets they need are not set: (platform, variables).
     skipped_platforms: tuple[tuple[str, tuple[str, ...]], ...] = ()
     console_at: Pos | None = None  # where platforms: console: is written
+    shards_at: Pos | None = None  # where platforms: discord: shard_ids (or shard_count) is
 
     @property
     def notices(self) -> list[str]:
@@ -61,10 +62,28 @@ class LoadedConfig:
         so this is worked out from the final one)."""
         found = [messages.platform_skipped(name, names) for name, names in self.skipped_platforms]
         console = self.console_at if "console" in self.enabled_platforms else None
+        split = self._split_shards
         if console is not None and is_postgres(self.database_url):
             warning = messages.console_one_process("a PostgreSQL database")
             found.append(str(console.problem(*warning)))
+        elif console is not None and split is not None:
+            warning = messages.console_one_process("connecting only some Discord shards")
+            found.append(str(console.problem(*warning)))
+        if split is not None and not is_postgres(self.database_url) and self.shards_at:
+            found.append(str(self.shards_at.problem(*messages.shards_need_postgres(*split))))
         return found
+
+    @property
+    def _split_shards(self) -> tuple[int, int] | None:
+        """(connected, total) when this process connects only some of the bot's Discord
+        shards, so other processes must serve the rest."""
+        discord = self.settings.platforms.discord
+        if "discord" not in self.enabled_platforms or discord is None:
+            return None
+        shards = discord.shards
+        if shards is None or discord.shard_count is None or len(shards) == discord.shard_count:
+            return None
+        return len(shards), discord.shard_count
 
     @property
     def zone(self) -> ZoneInfo:
@@ -168,6 +187,9 @@ def _load(given: Path, env: Mapping[str, str] | None, secrets_required: bool) ->
         database_url=resolve_database_url(settings.database, root),
         skipped_platforms=tuple((name, tuple(names)) for name, names in skipped.items()),
         console_at=smap.keys.get(("platforms", "console")) or smap.value(("platforms",)),
+        shards_at=smap.keys.get(("platforms", "discord", "shard_ids"))
+        or smap.keys.get(("platforms", "discord", "shard_count"))
+        or smap.value(("platforms",)),
     )
 
 

@@ -540,6 +540,16 @@ def console_one_process(why: str) -> Msg:
     )
 
 
+def shards_need_postgres(connected: int, total: int) -> Msg:
+    """A warning: the rest of the shards need other processes, which need PostgreSQL."""
+    return (
+        f"warning: this process connects {connected} of {total} Discord shards, and a SQLite "
+        "database serves one process: servers on the other shards would get no answer",
+        "split shards across processes on a PostgreSQL database (README: Running at scale), "
+        "or leave out shard_ids so this process connects them all",
+    )
+
+
 NO_PLATFORM: Msg = (
     "no platform is enabled",
     "remove enabled: false from platforms: console:, or enable discord or slack",

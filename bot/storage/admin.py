@@ -36,6 +36,7 @@ TABLES = (
     "prompt_days",
     "prompt_posts",
     "prompt_replies",
+    "prompt_sets",
     "poll_rounds",
     "secrets",
     "posts",

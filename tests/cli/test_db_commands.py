@@ -4,8 +4,10 @@ from SQLite to PostgreSQL (and back) and nothing changes for its merchant or cus
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
+from bot.storage.admin import TABLES
 from tests.cli_runner import engagebot
 from tests.conftest import SHOP_HEADER, WriteConfig
 from tests.pg import pg_url  # noqa: F401  (fixture)
@@ -105,3 +107,19 @@ def test_status_of_a_sqlite_database(write_config: WriteConfig) -> None:
     status = json.loads(engagebot("db", "status", "-c", str(config), "--format", "json").stdout)
     assert status["backend"] == "sqlite" and status["database"].endswith("engagebot.db")
     assert status["rows"]["ballots"] == 4 and status["size_bytes"] > 0
+
+
+def test_copy_takes_every_table_the_bot_keeps(write_config: WriteConfig) -> None:
+    """A table left out of `db copy` is lost on the move (prompt_sets once was: the moved bot
+    then caught up no missed prompt of that day)."""
+    config = write_config(SHOP)
+    assert engagebot("run", "-c", str(config), stdin="").returncode == 0
+    database = next(config.parent.rglob("*.db"))
+    with sqlite3.connect(database) as db:
+        kept = {
+            name
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not name.startswith("sqlite_")
+        }
+    not_moved = {"schema_migrations", "edit_leases"}  # the target's own; leases name processes
+    assert kept - not_moved == set(TABLES)

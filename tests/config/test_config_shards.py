@@ -5,6 +5,7 @@ processes. Mistakes are file:line:col (or the variable's name) with a hint, exit
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -118,7 +119,14 @@ def test_validate_shows_the_shards_and_a_bad_variable_exits_2(tmp_path: Path) ->
     env = {**ENV, "ENGAGEBOT_DISCORD_SHARD_IDS": "2,3"}
     done = engagebot("validate", str(path), env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[1:] == ["discord: this process connects shards 2, 3 of 4"]
+    assert done.stdout.splitlines()[1:] == [
+        "discord: this process connects shards 2, 3 of 4",
+        # The other shards need other processes, which SQLite cannot serve.
+        "ENGAGEBOT_DISCORD_SHARD_IDS: warning: this process connects 2 of 4 Discord shards, "
+        "and a SQLite database serves one process: servers on the other shards would get no "
+        "answer (split shards across processes on a PostgreSQL database (README: Running at "
+        "scale), or leave out shard_ids so this process connects them all)",
+    ]
     done = engagebot("validate", str(path), env={**ENV, "ENGAGEBOT_DISCORD_SHARD_IDS": "x"})
     assert done.returncode == 2
     assert done.stderr.splitlines()[0].startswith("ENGAGEBOT_DISCORD_SHARD_IDS: ")
@@ -126,3 +134,33 @@ def test_validate_shows_the_shards_and_a_bad_variable_exits_2(tmp_path: Path) ->
     done = engagebot("run", "-c", str(path), env={**ENV, "ENGAGEBOT_DISCORD_SHARD_COUNT": "0"})
     assert done.returncode == 2
     assert done.stderr.startswith("ENGAGEBOT_DISCORD_SHARD_COUNT: ")
+
+
+def test_some_shards_on_sqlite_or_beside_the_console_are_warned_about(tmp_path: Path) -> None:
+    """Connecting only some shards needs other processes, which need PostgreSQL; and the
+    console then serves only one of them. Warnings: the config still runs."""
+    path = shop(tmp_path, "shard_count: 4\nshard_ids: [2, 3]")
+    assert load_config(path, env=ENV).notices == [
+        f"{path}:7:5: warning: this process connects 2 of 4 Discord shards, and a SQLite "
+        "database serves one process: servers on the other shards would get no answer "
+        "(split shards across processes on a PostgreSQL database (README: Running at scale), "
+        "or leave out shard_ids so this process connects them all)"
+    ]
+    on_pg = replace(load_config(path, env=ENV), database_url="postgresql://bot@db/shop")
+    assert on_pg.notices == []
+    every = shop(tmp_path, "shard_count: 4")
+    assert load_config(every, env=ENV).notices == []
+
+    path = shop(tmp_path, "shard_count: 4\nshard_ids: [2, 3]")
+    with_console = path.read_text(encoding="utf-8").replace(
+        "platforms:\n", "platforms:\n  console: {staff: [merchant]}\n"
+    )
+    path.write_text(with_console + "    console: general\n", encoding="utf-8")
+    notices = load_config(path, env=ENV).notices
+    assert notices[0] == (
+        f"{path}:3:3: warning: the console serves only the process it runs in, and "
+        "connecting only some Discord shards lets several processes run this bot (run several "
+        "processes with enabled: false under platforms: console:, and use the console with "
+        "one process)"
+    )
+    assert len(notices) == 2 and "2 of 4 Discord shards" in notices[1]

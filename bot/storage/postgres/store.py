@@ -46,7 +46,14 @@ from bot.storage.codec import (
 )
 from bot.storage.postgres import leases
 from bot.storage.postgres.migrate import apply_migrations, current_version, load_migrations
-from bot.storage.postgres.votes import VoteBatcher, plan_batch
+from bot.storage.postgres.votes import (
+    KnownVoters,
+    Row,
+    VoteBatcher,
+    VoteStats,
+    columns,
+    plan_batch,
+)
 from bot.storage.sqlite.post_ops import KEY_BYTES
 from bot.storage.sqlite.post_ops import POST_COLUMNS as CLAIM_COLUMNS
 from bot.storage.sqlite.post_ops import post_from_row as claim_from_row
@@ -74,6 +81,14 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 _RETRY = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 CONNECT_TIMEOUT = 10.0
+# A batch whose expectations failed this many times in a row (other processes keep
+# changing the same voters) is decided under its locks: slower, but it always finishes.
+OPTIMISTIC_ATTEMPTS = 2
+
+
+class _RefusedBatch(StorageError):
+    """PostgreSQL refused a batch's statement for its data (not the connection)."""
+
 
 _TALLY = """
 SELECT 'o', option_id, platform, votes FROM option_counts WHERE poll_id = $1 AND votes > 0
@@ -118,6 +133,11 @@ class PostgresStore:
         self._clock = clock
         self._pool: Any = None
         self._votes = VoteBatcher(self._run_vote_batch, max_batch=max_batch)
+        self._known = KnownVoters()
+        self.vote_stats = VoteStats()
+        # The vote batcher's own connection, outside the pool: a pool connection is reset
+        # (one more round trip) every time it is given back.
+        self._vote_conn: Conn = None
         self.schema_version = 0
         self._empty = False  # read-only, and engagebot never created its tables here
         self._failures = 0  # connection failures in a row
@@ -138,16 +158,14 @@ class PostgresStore:
     async def open(self) -> None:
         if self._pool is not None:
             return
-        settings = {"application_name": "engagebot"}
-        if self.read_only:
-            settings["default_transaction_read_only"] = "on"
         try:
             pool = await asyncpg.create_pool(
                 self.url.dsn,
                 min_size=1,
-                max_size=self.url.pool,
+                # One connection of the budget is the vote batcher's (opened at the first vote).
+                max_size=max(1, self.url.pool - 1),
                 timeout=CONNECT_TIMEOUT,
-                server_settings=settings,
+                server_settings=self._settings(),
             )
         except (
             asyncpg.InvalidCatalogNameError,
@@ -173,6 +191,12 @@ class PostgresStore:
             raise
         self._pool = pool
         self._votes.start()
+
+    def _settings(self) -> dict[str, str]:
+        settings = {"application_name": "engagebot"}
+        if self.read_only:
+            settings["default_transaction_read_only"] = "on"
+        return settings
 
     async def _check_schema(self, conn: Conn) -> int:
         """For a read-only store nothing is migrated: a database the bot never used reads
@@ -201,6 +225,7 @@ class PostgresStore:
             await self._votes.close()
         finally:
             pool, self._pool = self._pool, None
+            await self._drop_vote_connection(clean=True)
             if pool is not None:
                 await pool.close()
 
@@ -286,21 +311,103 @@ class PostgresStore:
                 raise StorageError(f"database write failed: {exc}") from exc
         raise AssertionError("unreachable")
 
-    async def _run_vote_batch(self, requests: list[tuple[BallotRequest, int]]) -> list[Any]:
-        deliveries = [r.delivery_id for r, _ in requests]
-        polls = [r.poll_id for r, _ in requests]
-        voters = [r.voter.key for r, _ in requests]
-
-        async def run(conn: Conn) -> list[Any]:
-            rows = await conn.fetch(
-                "SELECT * FROM engagebot_cast_lookup($1, $2, $3)", deliveries, polls, voters
+    async def _vote_connection(self) -> Conn:
+        conn = self._vote_conn
+        if conn is not None and not conn.is_closed():
+            return conn
+        self._check_backoff()
+        try:
+            conn = await asyncpg.connect(
+                self.url.dsn, timeout=CONNECT_TIMEOUT, server_settings=self._settings()
             )
-            plan = plan_batch(requests, rows, self._now)
-            if plan.deliveries:
-                await conn.execute(_APPLY, *plan.apply_args())
-            return plan.outcomes
+        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
+            raise await self._connection_lost(exc) from exc
+        self._vote_conn = conn
+        return conn
 
-        return await self._write(run)
+    async def _drop_vote_connection(self, clean: bool = False) -> None:
+        conn, self._vote_conn = self._vote_conn, None
+        if conn is None or conn.is_closed():
+            return
+        if clean:
+            try:
+                await conn.close(timeout=CONNECT_TIMEOUT)
+                return
+            except (*CONNECTION_ERRORS, asyncpg.PostgresError):
+                pass
+        conn.terminate()
+
+    async def _run_vote_batch(self, requests: list[tuple[BallotRequest, int]]) -> list[Any]:
+        """One batch; if PostgreSQL refuses its statement for what one vote holds, each
+        vote is tried alone, so only that one fails (as the SQLite writer does)."""
+        try:
+            return await self._vote_batch(requests)
+        except _RefusedBatch:
+            if len(requests) == 1:
+                raise
+        self.vote_stats.split += 1
+        outcomes: list[Any] = []
+        for one in requests:
+            try:
+                outcomes += await self._vote_batch([one])
+            except StorageError as exc:
+                outcomes.append((False, exc))
+        return outcomes
+
+    async def _vote_batch(self, requests: list[tuple[BallotRequest, int]]) -> list[Any]:
+        """Decide the batch against what we expect is stored and send it in one statement
+        (see votes.py); decide again on what was stored when that was not it."""
+        if self.read_only:
+            raise StorageError("this command only reads; the database was opened read-only")
+        conn = await self._vote_connection()
+        keys = (
+            [r.delivery_id for r, _ in requests],
+            [r.poll_id for r, _ in requests],
+            [r.voter.key for r, _ in requests],
+        )
+        rows: list[Row] = self._known.expected(requests)
+        stats = self.vote_stats
+        mismatches = deadlocks = 0
+        while True:
+            try:
+                if mismatches < OPTIMISTIC_ATTEMPTS:
+                    plan = plan_batch(requests, rows, self._now)
+                    stats.statements += 1
+                    found = await conn.fetch(
+                        _CAST_BATCH, *keys, *columns(rows, 7), *plan.apply_args()
+                    )
+                else:
+                    stats.locked += 1
+                    async with conn.transaction():
+                        rows = _rows(await conn.fetch(_CAST_LOOKUP, *keys))
+                        plan = plan_batch(requests, rows, self._now)
+                        stats.statements += 1
+                        found = await conn.fetch(
+                            _CAST_BATCH, *keys, *columns(rows, 7), *plan.apply_args()
+                        )
+                        if found:  # cannot happen: the locks were held since the lookup
+                            raise StorageError("a vote batch changed under its own locks")
+            except _RETRY as exc:
+                deadlocks += 1
+                if deadlocks == 5:
+                    raise StorageError("the database kept refusing the write (contention)") from exc
+                await asyncio.sleep(0.005 * 2**deadlocks)
+                continue
+            except CONNECTION_ERRORS as exc:
+                # Not retried: the statement may have committed, and nobody may hear
+                # "counted" for a vote we cannot vouch for. The caller says "try again".
+                self._known.forget(requests)
+                await self._drop_vote_connection()
+                raise await self._connection_lost(exc) from exc
+            except asyncpg.PostgresError as exc:
+                raise _RefusedBatch(f"database write failed: {exc}") from exc
+            self._connection_ok()
+            if not found:
+                self._known.remember(plan)
+                return plan.outcomes
+            stats.decided_again += 1
+            mismatches += 1
+            rows = _rows(found)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -793,7 +900,8 @@ class PostgresStore:
         ]
 
 
-_APPLY = "SELECT engagebot_cast_apply(" + ", ".join(f"${i}" for i in range(1, 26)) + ")"
+_CAST_LOOKUP = "SELECT * FROM engagebot_cast_lookup($1, $2, $3)"
+_CAST_BATCH = "SELECT * FROM engagebot_cast_batch(" + ", ".join(f"${i}" for i in range(1, 36)) + ")"
 
 _RECORD_MESSAGE = (
     "INSERT INTO poll_messages (poll_id, platform, channel_id, message_id, posted_at) "
@@ -805,6 +913,11 @@ _RECORD_PROMPT_POST = (
     "UPDATE prompt_posts SET message_id = $1, posted_at = $2 WHERE prompt_id = $3 "
     "AND local_date = $4 AND platform = $5 AND channel_id = $6"
 )
+
+
+def _rows(records: list[Any]) -> list[Row]:
+    """asyncpg records of engagebot_cast_lookup's shape -> plain tuples."""
+    return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in records]
 
 
 def _where(message: MessageRef) -> tuple[str, str, str]:

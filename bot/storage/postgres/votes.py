@@ -1,12 +1,17 @@
-"""Votes on PostgreSQL with group commit: one transaction per batch of cast() calls.
+"""Votes on PostgreSQL with group commit: one transaction and one round trip per batch.
 
-A batch costs a fixed four round trips whatever its size (BEGIN, lookup, apply, COMMIT):
-engagebot_cast_lookup locks the batch's voters and deliveries and reads their ballots,
-the decisions run here (decide() is Python), and engagebot_cast_apply writes the net
-result with the running totals' net change. Callers hear their answer after COMMIT.
-
-The decisions mirror the SQLite writer's CastOp exactly, including several clicks of one
-voter (or one delivery twice) inside the same batch: each sees the ones before it."""
+The decisions are Python (decide() and the checks below mirror the SQLite writer's
+CastOp exactly, including several clicks of one voter, or one delivery twice, inside the
+same batch: each sees the ones before it). They need each voter's stored ballot, which
+would cost a round trip to read before the one that writes. Instead a batch is decided
+against the state it *expects* (KnownVoters: what this process last wrote for a voter,
+or "no ballot yet, delivery new, poll open" for one it has not seen) and sent as one
+statement, engagebot_cast_batch, which takes the batch's locks, compares the expectation
+with what is stored and applies the net writes only if it holds. When it does not (the
+voter changed their vote through another process, a replayed delivery, a closed poll,
+a restart), nothing was written and the stored state came back with the answer: the
+batch is decided again on it, a second round trip. Callers hear their answer after the
+statement that wrote their vote has committed."""
 
 from __future__ import annotations
 
@@ -35,6 +40,14 @@ log = logging.getLogger(__name__)
 Now = Callable[[], int]
 
 
+# What engagebot_cast_lookup returns for one request, and what a batch is decided against:
+# (replayed, poll state, options as stored, cast_at, recorded_at, user_name, withdrawn_at).
+Row = tuple[bool, str | None, str | None, int | None, int | None, str | None, int | None]
+# One voter's stored state: the last five fields of a Row.
+Stored = tuple[str | None, int | None, int | None, str | None, int | None]
+NOTHING_STORED: Stored = (None, None, None, None, None)
+
+
 @dataclass
 class _Voter:
     """One (poll, voter) as the batch has changed it so far."""
@@ -43,10 +56,29 @@ class _Voter:
     cast_at: int | None  # the ballot's cast_at in microseconds
     recorded_at: int | None
     withdrawn_at: int | None
+    options_text: str | None  # the options column as it was read
     original: tuple[Ballot | None, int | None, int | None, int | None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.original = (self.ballot, self.cast_at, self.recorded_at, self.withdrawn_at)
+
+    def upserted(self) -> bool:
+        """Whether the batch writes this voter's ballot row."""
+        old, old_cast, old_recorded, _ = self.original
+        new = self.ballot
+        return new is not None and (
+            old is None
+            or (new.options, new.voter.name) != (old.options, old.voter.name)
+            or (self.cast_at, self.recorded_at) != (old_cast, old_recorded)
+        )
+
+    def stored(self) -> Stored:
+        """The voter's row as it is once the batch is applied."""
+        new = self.ballot
+        if new is None:
+            return (None, None, None, None, self.withdrawn_at)
+        text = dump_options(new.options) if self.upserted() else self.options_text
+        return (text, self.cast_at, self.recorded_at, new.voter.name, self.withdrawn_at)
 
 
 @dataclass
@@ -66,13 +98,9 @@ class BatchPlan:
         voter_delta: collections.Counter[tuple[str, str]] = collections.Counter()
         option_delta: collections.Counter[tuple[str, str, str]] = collections.Counter()
         for (poll_id, key), voter in sorted(self.voters.items()):
-            old, old_cast, old_recorded, old_withdrawn = voter.original
+            old, _, _, old_withdrawn = voter.original
             new = voter.ballot
-            if new is not None and (
-                old is None
-                or (new.options, new.voter.name) != (old.options, old.voter.name)
-                or (voter.cast_at, voter.recorded_at) != (old_cast, old_recorded)
-            ):
+            if new is not None and voter.upserted():
                 assert voter.cast_at is not None and voter.recorded_at is not None
                 upserts.append(
                     (
@@ -104,11 +132,11 @@ class BatchPlan:
         voters = sorted((k, d) for k, d in voter_delta.items() if d)
         options = sorted((k, d) for k, d in option_delta.items() if d)
         return [
-            *_columns(upserts, 8),
-            *_columns(removed, 2),
-            *_columns(withdrawn, 3),
-            *_columns(unwithdrawn, 2),
-            *_columns(self.deliveries, 3),
+            *columns(upserts, 8),
+            *columns(removed, 2),
+            *columns(withdrawn, 3),
+            *columns(unwithdrawn, 2),
+            *columns(self.deliveries, 3),
             [k[0] for k, _ in voters],
             [k[1] for k, _ in voters],
             [d for _, d in voters],
@@ -119,12 +147,14 @@ class BatchPlan:
         ]
 
 
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+def columns(rows: list[Any], width: int) -> list[list[Any]]:
+    """Rows -> one list per column (how the batch's arrays are passed)."""
     return [[row[i] for row in rows] for i in range(width)]
 
 
-def plan_batch(requests: list[tuple[BallotRequest, int]], rows: list[Any], now: Now) -> BatchPlan:
-    """Decide every request of a batch in order, given engagebot_cast_lookup's rows."""
+def plan_batch(requests: list[tuple[BallotRequest, int]], rows: list[Row], now: Now) -> BatchPlan:
+    """Decide every request of a batch in order, given the state each one sees (stored or
+    expected: engagebot_cast_lookup's rows)."""
     voters: dict[tuple[str, str], _Voter] = {}
     seen: set[str] = set()
     deliveries: list[tuple[str, str, int]] = []
@@ -135,7 +165,8 @@ def plan_batch(requests: list[tuple[BallotRequest, int]], rows: list[Any], now: 
         voter = voters.get(key)
         if voter is None:
             ballot = None
-            if options is not None:
+            if options is not None:  # a ballot row: its columns are NOT NULL
+                assert name is not None and cast_at is not None and recorded_at is not None
                 ballot = Ballot(
                     req.poll_id,
                     UserRef(req.voter.platform, req.voter.id, name),
@@ -143,7 +174,7 @@ def plan_batch(requests: list[tuple[BallotRequest, int]], rows: list[Any], now: 
                     from_micros(cast_at),
                     from_micros(recorded_at),
                 )
-            voter = voters[key] = _Voter(ballot, cast_at, recorded_at, withdrawn_at)
+            voter = voters[key] = _Voter(ballot, cast_at, recorded_at, withdrawn_at, options)
 
         def record(at: int | None = None, req: BallotRequest = req) -> None:
             seen.add(req.delivery_id)
@@ -204,6 +235,53 @@ def _decide(
     voter.withdrawn_at = None
     record(at)
     return CastResult(CastStatus.ACCEPTED, stored, previous)
+
+
+class KnownVoters:
+    """What this process last wrote for each (poll, voter): the state its next batch with
+    that voter is decided against. Only a guess (another process may have written since),
+    which engagebot_cast_batch checks; bounded, least recently used first out."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._stored: collections.OrderedDict[tuple[str, str], Stored] = collections.OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._stored)
+
+    def expected(self, requests: list[tuple[BallotRequest, int]]) -> list[Row]:
+        """Each request as it would read if our guess holds: a new delivery on an open poll."""
+        get = self._stored.get
+        return [
+            (False, OPEN, *get((req.poll_id, req.voter.key), NOTHING_STORED)) for req, _ in requests
+        ]
+
+    def remember(self, plan: BatchPlan) -> None:
+        """After a batch was applied: its voters' rows as they now are."""
+        stored = self._stored
+        for key, voter in plan.voters.items():
+            stored[key] = voter.stored()
+            stored.move_to_end(key)
+        while len(stored) > self.limit:
+            stored.popitem(last=False)
+
+    def forget(self, requests: list[tuple[BallotRequest, int]]) -> None:
+        """The batch's outcome is unknown (the connection broke): guess nothing about it."""
+        for req, _ in requests:
+            self._stored.pop((req.poll_id, req.voter.key), None)
+
+
+OPEN = PollState.OPEN.value
+
+
+@dataclass
+class VoteStats:
+    """How the batches went on PostgreSQL (beside the WriterStats every backend keeps)."""
+
+    statements: int = 0  # engagebot_cast_batch calls: one round trip each
+    decided_again: int = 0  # an expectation did not hold: decided again on what is stored
+    locked: int = 0  # decided under the batch's locks after expectations kept failing
+    split: int = 0  # a batch PostgreSQL refused, run again one vote at a time
 
 
 @dataclass

@@ -1,0 +1,3 @@
+-- PostgreSQL's migration of this number adds engagebot_cast_batch, the one-round-trip
+-- vote batch. SQLite runs its votes in process (bot/storage/sqlite/writer.py) and needs
+-- nothing; the number is kept so one schema version means the same on both backends.
