@@ -42,8 +42,13 @@ i18n: $(RUN_DEPS)
 	$(BIN)/pybabel update -i bot/locale/engagebot.pot -d bot/locale -D engagebot --width 100 --ignore-obsolete
 	$(BIN)/pybabel compile -d bot/locale -D engagebot --statistics
 
-bench: $(RUN_DEPS)
+# Benchmarks print figures (each against a baseline measured in the same run); each takes
+# up to ~2 minutes. The end-to-end ones need the test fakes: `make test` installs them.
+bench: $(DEV_DEPS)
 	$(BIN)/python bench/vote_path.py
+	$(BIN)/python bench/e2e_discord.py
+	$(BIN)/python bench/e2e_slack.py
+	$(BIN)/python bench/start_idle.py
 
 # A .venv left by another Python (another minor version, or a broken interpreter
 # link) is rebuilt rather than reused.

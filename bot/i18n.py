@@ -55,6 +55,7 @@ _process_default = DEFAULT_LOCALE
 # -- choosing the locale ----------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)  # asked with every click's locale; Babel's parse is slow
 def normalize(name: str) -> str | None:
     """'fr-CA', 'fr_ca', 'FR' → 'fr_CA', 'fr'; None if Babel knows no such locale or no
     catalog speaks its language."""

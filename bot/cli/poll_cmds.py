@@ -9,9 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from bot.cli import main
 from bot.cli.common import (
@@ -37,6 +34,11 @@ from bot.timefmt import human
 @format_option("table", "json")
 def polls(config_path: Path | None, fmt: str) -> None:
     """List polls with their state, times and vote counts."""
+    # rich is imported by the commands that print tables: `run` starts without it
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     config = load_or_exit(config_path, secrets_required=False)
 
     rows = run_async(lambda: with_service(config, all_results, read_only=True))
@@ -109,6 +111,11 @@ def results(poll_id: str, config_path: Path | None, fmt: str, chart_path: Path |
 
 
 def _print_results(outcome: PollResults, config: LoadedConfig) -> None:
+    # rich is imported by the commands that print tables: `run` starts without it
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=escape(f"{outcome.question} [{outcome.id}, {outcome.state.value}]"))
     table.add_column("option")
     table.add_column("label")

@@ -7,9 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from bot.cli import main
 from bot.cli.common import (
@@ -45,6 +42,11 @@ from bot.storage.base import PromptPost
 @format_option("table", "json")
 def schedule(config_path: Path | None, days: int, from_date: datetime | None, fmt: str) -> None:
     """What will be posted, where and when (local and UTC), for the next days."""
+    # rich is imported by the commands that print tables: `run` starts without it
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     config = load_or_exit(config_path, secrets_required=False)
     if from_date is None:
         start = datetime.now(UTC)
@@ -84,6 +86,11 @@ def schedule(config_path: Path | None, days: int, from_date: datetime | None, fm
 @format_option("table", "json")
 def prompts(config_path: Path | None, fmt: str) -> None:
     """Each prompt set and its history: posts and replies per post."""
+    # rich is imported by the commands that print tables: `run` starts without it
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     config = load_or_exit(config_path, secrets_required=False)
 
     async def collect() -> list[PromptPost]:

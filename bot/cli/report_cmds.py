@@ -9,9 +9,6 @@ from pathlib import Path
 from typing import TextIO
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from bot.cli import main
 from bot.cli.common import config_option, fail, format_option, load_or_exit, run_async, with_service
@@ -133,6 +130,11 @@ def _draw(outcome: Report, store_name: str, path: Path) -> None:
 
 
 def _print_report(outcome: Report, store_name: str) -> None:
+    # rich is imported by the commands that print tables: `run` starts without it
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=escape(f"Engagement — {store_name}"))
     table.add_column("day", no_wrap=True)
     for column in ("polls", "votes", "participants", "prompt posts", "replies"):

@@ -14,7 +14,7 @@ from typing import Any, cast
 import aiohttp
 import discord
 
-from bot.adapters.discord import endpoints, media
+from bot.adapters.discord import endpoints, lean, media
 from bot.adapters.discord.client import PLATFORM, EngageClient, ShardedEngageClient
 from bot.adapters.discord.commands import CatalogTranslator, StaffRule
 from bot.adapters.discord.edits import EditPolicy, EditQueue
@@ -99,6 +99,7 @@ class DiscordAdapter:
         endpoints.rate_limit_wait(client, self._rate_limit_wait)
         if self._settings.gateway_url:
             endpoints.keep_resuming_through(client, self._settings.gateway_url)
+        lean.skip_clicked_layouts(client)
         client.add_poll_commands(self._guilds)
         self._client = client
         try:

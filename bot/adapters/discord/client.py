@@ -17,7 +17,7 @@ from discord import app_commands
 
 from bot import messages
 from bot.adapters.discord.commands import StaffRule, poll_commands
-from bot.adapters.discord.items import DEFER_AFTER, InteractionResponder, VoteButton, claims
+from bot.adapters.discord.items import DEFER_AFTER, InteractionResponder, claims
 from bot.core.events import ActionInvoked, CommandInvoked, Event, EventSink, MessageReceived
 from bot.core.refs import ChannelRef, MessageRef, UserRef
 
@@ -80,10 +80,6 @@ class EngageClient(discord.Client):
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def setup_hook(self) -> None:
-        # Registered once per process: clicks on any earlier message find their handler.
-        self.add_dynamic_items(VoteButton)
-
     # -- clicks and commands ------------------------------------------------------------
 
     async def on_vote_click(self, interaction: discord.Interaction[Any], action_id: str) -> None:
@@ -103,15 +99,17 @@ class EngageClient(discord.Client):
         await self._deliver(event, responder)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        """A click on a component no item of ours claims (an id another bot or version
-        made, or a forged one): discord.py would drop it and the customer would see
-        "This interaction failed". Answer privately instead; nothing changes."""
+        """Every click, on any message, old or new (see items.py). One on a component
+        that is not ours (an id another bot or version made, or a forged one) would
+        otherwise show "This interaction failed": it is answered privately instead and
+        changes nothing."""
         if interaction.type is not discord.InteractionType.component:
             return
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
         if claims(custom_id):
-            return  # VoteButton handles it
+            await self.on_vote_click(interaction, custom_id)
+            return
         log.info("Discord click on a button that is not ours: %r", custom_id[:100])
         await InteractionResponder(interaction).reply_private(messages.UNKNOWN_POLL.format())
 

@@ -1,18 +1,19 @@
 """Vote buttons that survive restarts, and private replies inside Discord's 3 s window.
 
-discord.py silently drops a click whose custom_id matches no registered item (the
-customer sees "This interaction failed"). Every id starting with `v1:` is therefore
-matched by one DynamicItem template registered at start-up: clicks on messages posted by
-an earlier process, and stale or forged ids, all reach the app, which answers politely.
-Ids without our prefix are answered by EngageClient.on_interaction with the same words."""
+Clicks are matched by EngageClient.on_interaction, which discord.py calls for every
+interaction: an id starting with `v1:` goes to the app (clicks on messages posted by an
+earlier process, and stale or forged ids, all reach it and are answered politely); any
+other id gets the same polite words. discord.py keeps no view per message (`Layout` is
+not dispatchable) and no DynamicItem is registered: with one, discord.py rebuilds the
+clicked message's whole view (`View.from_message`) on every click — a tenth of the CPU a
+click costs — only to find the button, and keeps every posted view in memory."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-from contextlib import suppress
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import discord
 from discord import ui
@@ -21,50 +22,29 @@ from bot.core.actions import ACTION_PREFIX
 
 log = logging.getLogger(__name__)
 
-# discord.py matches it with fullmatch; other ids are answered by EngageClient.on_interaction.
+# Matched in full: an id with anything after or before ours is not ours.
 TEMPLATE = re.compile(re.escape(ACTION_PREFIX) + r"[\s\S]*")
 MAX_REPLY = 2000  # characters in a message's content
 # Defer (ephemeral "thinking…") if the app has not replied by then; Discord allows 3 s.
 DEFER_AFTER = 1.5
 
 
-@runtime_checkable
-class ClickTarget(Protocol):
-    """The client that turns a click into an ActionInvoked (see client.py)."""
+class Layout(ui.LayoutView):
+    """What a message shows. Not dispatchable: discord.py does not store it per message
+    (clicks are matched by custom_id in EngageClient.on_interaction instead)."""
 
-    async def on_vote_click(
-        self, interaction: discord.Interaction[Any], action_id: str
-    ) -> None: ...
-
-
-class VoteButton(ui.DynamicItem[ui.Button[Any]], template=TEMPLATE):
-    """Rebuilt by discord.py from the clicked button on every click: holds no state."""
-
-    def __init__(self, button: ui.Button[Any]) -> None:
-        super().__init__(button)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
-    ) -> VoteButton:
-        if isinstance(item, ui.Button):
-            return cls(item)
-        return cls(ui.Button(custom_id=match.group(0)))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        client = interaction.client
-        if isinstance(client, ClickTarget):
-            await client.on_vote_click(interaction, self.custom_id)
+    def is_dispatchable(self) -> bool:
+        return False
 
 
 def claims(custom_id: str) -> bool:
-    """True when VoteButton handles clicks on this custom_id."""
+    """True when a click on this custom_id goes to the app as a vote."""
     return TEMPLATE.fullmatch(custom_id) is not None
 
 
-def vote_button(action_id: str, *, label: str, disabled: bool) -> VoteButton:
+def vote_button(action_id: str, *, label: str, disabled: bool) -> ui.Button[Layout]:
     style = discord.ButtonStyle.secondary if disabled else discord.ButtonStyle.primary
-    return VoteButton(ui.Button(custom_id=action_id, label=label, style=style, disabled=disabled))
+    return ui.Button(custom_id=action_id, label=label, style=style, disabled=disabled)
 
 
 class InteractionResponder:
@@ -80,15 +60,21 @@ class InteractionResponder:
         self._lock = asyncio.Lock()
         self._deferred = False
         self.replied = False
-        self._timer: asyncio.Task[None] | None = None
-        self._timer_working = False
+        # A timer, not a sleeping task per click: most replies come long before it.
+        self._timer: asyncio.TimerHandle | None = None
+        self._deferring: asyncio.Task[None] | None = None  # once the timer fired
 
     def arm(self) -> None:
-        self._timer = asyncio.create_task(self._defer_later())
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self._defer_after, self._start_deferring)
 
     def disarm(self) -> None:
-        if self._timer is not None and not self._timer_working:
+        """No deferral from now on; one already under way finishes (the reply waits)."""
+        if self._timer is not None:
             self._timer.cancel()
+
+    def _start_deferring(self) -> None:
+        self._deferring = asyncio.create_task(self._defer())
 
     async def reply_private(self, text: str) -> None:
         text = text if len(text) <= MAX_REPLY else text[: MAX_REPLY - 1] + "…"
@@ -107,15 +93,12 @@ class InteractionResponder:
                 log.warning("could not deliver a private reply on Discord: %s", exc)
             self.replied = True
 
-    async def _defer_later(self) -> None:
-        with suppress(asyncio.CancelledError):
-            await asyncio.sleep(self._defer_after)
-            self._timer_working = True
-            async with self._lock:
-                if self.replied or self._interaction.response.is_done():
-                    return
-                try:
-                    await self._interaction.response.defer(ephemeral=True, thinking=True)
-                    self._deferred = True
-                except (discord.HTTPException, discord.RateLimited) as exc:
-                    log.warning("could not defer a Discord interaction: %s", exc)
+    async def _defer(self) -> None:
+        async with self._lock:
+            if self.replied or self._interaction.response.is_done():
+                return
+            try:
+                await self._interaction.response.defer(ephemeral=True, thinking=True)
+                self._deferred = True
+            except (discord.HTTPException, discord.RateLimited) as exc:
+                log.warning("could not defer a Discord interaction: %s", exc)

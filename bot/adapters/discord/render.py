@@ -29,7 +29,7 @@ from discord import ui
 from discord.utils import escape_markdown
 
 from bot import i18n, messages
-from bot.adapters.discord.items import vote_button
+from bot.adapters.discord.items import Layout, vote_button
 from bot.adapters.discord.media import KeptAttachment
 from bot.core.content import (
     Content,
@@ -83,7 +83,7 @@ def render(
     """`attached`: for an edit, the attachments the message already holds by name.
     `marker`: the post's claim marker (see marker.py), set as the id of its first
     top-level component."""
-    rendered = Rendered(ui.LayoutView(timeout=None), attached)
+    rendered = Rendered(Layout(timeout=None), attached)
     if isinstance(content, PollMessage):
         poll_layout(rendered, content)
     elif isinstance(content, ResultsMessage):
