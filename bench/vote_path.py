@@ -37,6 +37,7 @@ from bot.config import load_config
 from bot.core.actions import encode_vote
 from bot.core.events import ActionInvoked
 from bot.core.refs import UserRef
+from bot.heap import settle_after_start
 from bot.polls.service import PollService
 from bot.storage.base import Ballot, BallotRequest, Decide
 from bot.storage.codec import to_micros
@@ -222,6 +223,7 @@ async def run_votes(
     latencies: list[float] = []
     before = store.writer_stats.commits
     clock = time.perf_counter
+    settle_after_start()  # as `engagebot run` does once it is up
 
     async def timed(since: float) -> None:
         await cast()

@@ -18,6 +18,7 @@ from bot.clock import SystemClock
 from bot.config import LoadedConfig
 from bot.core.adapter import Adapter, LocalInput
 from bot.errors import ConfigError
+from bot.heap import settle_after_start
 from bot.logs import REDACT
 from bot.storage import open_store
 from bot.summary import config_line, config_secrets, log_startup
@@ -65,6 +66,7 @@ async def serve(config: LoadedConfig, reload: Reload | None = None) -> None:
         raise
     records = {record.poll_id: record for record in await app.store.list_polls()}
     log_startup(config, app.polls.polls, records, clock.now())
+    settle_after_start()
     scheduler = asyncio.create_task(app.run())
     try:
         await wait_until_done(stop, adapters)
