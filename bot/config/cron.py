@@ -1,18 +1,27 @@
-"""What a prompt's cron expression means for a once-a-day post, checked at load time."""
+"""What a prompt's cron expression means for a once-a-day post, checked at load time.
+
+croniter (and the dateutil it brings, about 2 MB resident) is imported only when a
+config has a cron expression: most shops post at a time on some days."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-from croniter import CroniterBadDateError, croniter
 
 # Four years and a day: even "29 February only" fires within it.
 NEVER_HORIZON = timedelta(days=4 * 366)
 _REFERENCE = datetime(2025, 1, 1)
 
 
+def is_valid(expression: str) -> bool:
+    from croniter import croniter
+
+    return bool(croniter.is_valid(expression))
+
+
 def first_firing(expression: str, after: datetime) -> datetime | None:
     """The first wall-clock time after `after`, or None if there is none in the horizon."""
+    from croniter import CroniterBadDateError, croniter
+
     try:
         found: datetime = croniter(expression, after).get_next(datetime)
     except (CroniterBadDateError, ValueError, KeyError):

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
-from croniter import croniter
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -125,7 +124,7 @@ def _prompt(prompt: Mapping[object, object], path: YPath, smap: SourceMap) -> li
 
 
 def _cron_rule(expression: str) -> Callable[[str | None], messages.Msg] | None:
-    if not croniter.is_valid(expression):
+    if not cron.is_valid(expression):
         return messages.bad_cron
     if not cron.fires_at_all(expression):
         return messages.cron_never

@@ -436,9 +436,7 @@ class PromptConfig(Strict):
                 "no_schedule", 'a prompt needs a schedule: at: "10:00" (with days) or cron'
             )
         if self.cron is not None:
-            from croniter import croniter
-
-            if not croniter.is_valid(self.cron):
+            if not cron.is_valid(self.cron):
                 raise PydanticCustomError(
                     "bad_cron", "'{cron}' is not a valid cron expression", {"cron": self.cron}
                 )
