@@ -72,7 +72,10 @@ class TallyWatch:
             editing.setdefault(poll_id, []).append(message)
         tallies = await self.store.tallies(list(editing)) if editing else {}
         for poll_id, messages in editing.items():
-            moved = poll_id in self._seen and tallies[poll_id] != self._seen[poll_id]
+            # A poll not seen at the last tick is shown once: its lease may have been
+            # taken on the vote path, and votes through other processes since this
+            # process's own edit are only in the database. An unchanged render is not sent.
+            moved = poll_id not in self._seen or tallies[poll_id] != self._seen[poll_id]
             if moved or any(message in taken for message in messages):
                 await self.live.touch(poll_id, messages)
         self._seen = tallies

@@ -13,12 +13,17 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
+from bot.core.content import Content, TextMessage
 from bot.core.refs import ChannelRef, MessageRef
 from bot.polls.leases import EditLeases
+from bot.polls.live import LiveTally
+from bot.polls.tally_watch import TallyWatch
 from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
 from bot.storage.urls import postgres_url
+from tests.fakes import RecordingPlatform
 from tests.pg import pg_url  # noqa: F401  (fixture)
+from tests.storage.storage_helpers import POLL, user, vote
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 M = MessageRef(ChannelRef("discord", "900"), "1")
@@ -112,3 +117,35 @@ async def test_slack_messages_share_one_lease_as_they_share_one_edit_budget(
     await a.release([first, second])
     assert await b.renew({second: "lights"}) == [second]
     assert b.may_edit(first) and not a.may_edit(first)
+
+
+async def test_a_vote_through_another_process_shows_after_a_lease_taken_on_the_vote_path(
+    pg_url: str,  # noqa: F811
+) -> None:
+    """This process takes the lease when its own vote edits the message; a vote cast
+    through another process before the next tick must still reach the message."""
+    here, there = PostgresStore(postgres_url(pg_url)), PostgresStore(postgres_url(pg_url))
+    await here.open()
+    await there.open()
+    try:
+        await here.ensure_polls([POLL])
+        await here.open_poll(POLL, T0, None, "test")
+        clock = FakeClock(T0)
+        platform = RecordingPlatform(name="discord")
+        message = MessageRef(ChannelRef("discord", "900"), "1")
+
+        async def render(poll_id: str) -> Content:
+            return TextMessage(str((await here.tally(poll_id)).total_votes))
+
+        live = LiveTally(render, {"discord": platform}, clock)
+        leases = EditLeases(here, clock)
+        watch = TallyWatch(leases, live, here, clock, lambda: {message: POLL}, lambda poll_id: True)
+        await vote(here, user(1), "aero")
+        assert await leases.mine(POLL, [message]) == [message]  # the vote path's edit
+        await live.touch(POLL, [message])
+        await vote(there, user(2), "urban")  # another process, before the next tick
+        await watch.step()
+        assert [content.text for _, content in platform.edits] == ["1", "2"]
+    finally:
+        await here.close()
+        await there.close()
