@@ -158,14 +158,17 @@ async def test_expectations_that_keep_failing_are_decided_under_the_locks(
         assert tally == await store.recount(POLL)
 
 
+# PostgreSQL text cannot hold NUL (names are cleaned of it, ids are not): the server
+# refuses the batch's statement. A lone surrogate cannot even be encoded: asyncpg refuses
+# it before sending (a client-side DataError, which is no lost connection).
+@pytest.mark.parametrize("delivery", ["discord:\x00", "discord:\ud800"], ids=["nul", "surrogate"])
 async def test_a_vote_postgresql_cannot_store_fails_alone(
     pg_url: str,  # noqa: F811
+    delivery: str,
 ) -> None:
     async with _processes(pg_url) as [store]:
         requests = _clicks(choose("aero"), range(20), at(1))
-        # PostgreSQL text cannot hold NUL (names are cleaned of it, ids are not): the
-        # batch's statement is refused for this one vote.
-        requests[7] = request(user(7), choose("aero"), delivery="discord:\x00")
+        requests[7] = request(user(7), choose("aero"), delivery=delivery)
         results = await asyncio.gather(*(store.cast(r) for r in requests), return_exceptions=True)
         assert isinstance(results[7], StorageError)
         assert "database write failed" in str(results[7])
