@@ -48,6 +48,9 @@ from bot.storage.sqlite.files import ReadOnlyWriter, open_reader, prepare_privat
 from bot.storage.sqlite.migrate import apply_migrations
 from bot.storage.sqlite.writer import GroupCommitWriter, WriterStats
 
+# 32,768 pages of 4 KiB: 128 MiB of WAL, twice the checkpointer's RESTART limit.
+BACKSTOP_CHECKPOINT_PAGES = 32768
+
 Synchronous = Literal["FULL", "NORMAL"]
 
 # One statement, so both halves come from the same snapshot.
@@ -162,8 +165,10 @@ class SqliteStore:
             # voter keys cost no reads from the OS.
             conn.execute("PRAGMA cache_size = -32768")
             # Checkpoints run on their own thread (checkpoint.py), not inside our commits;
-            # a WAL file grown by a burst is cut back to 16 MB when it starts over.
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            # a WAL file grown by a burst is cut back to 16 MB when it starts over. Our own
+            # checkpoint stays as a backstop far past where that thread restarts the WAL
+            # (64 MB), so the WAL stays bounded even if the thread could not run.
+            conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES}")
             conn.execute("PRAGMA journal_size_limit = 16777216")
             apply_migrations(conn)
         except sqlite3.Error as exc:
