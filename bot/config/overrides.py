@@ -16,17 +16,18 @@ from bot.errors import ConfigProblem
 
 SHARD_COUNT_ENV = "ENGAGEBOT_DISCORD_SHARD_COUNT"
 SHARD_IDS_ENV = "ENGAGEBOT_DISCORD_SHARD_IDS"
-_NUMBER = re.compile(r"^\d{1,9}$")
+# ASCII digits only: int() would also take "٣" (Arabic-Indic three) as 3.
+_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def _shard_count(text: str) -> int | None:
     value = text.strip()
-    return int(value) if _NUMBER.match(value) and int(value) >= 1 else None
+    return int(value) if _NUMBER.fullmatch(value) and int(value) >= 1 else None
 
 
 def _shard_ids(text: str) -> list[int] | None:
     parts = [part.strip() for part in text.split(",")]
-    if not all(_NUMBER.match(part) for part in parts):
+    if not all(_NUMBER.fullmatch(part) for part in parts):
         return None
     return [int(part) for part in parts]
 

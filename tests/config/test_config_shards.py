@@ -101,6 +101,10 @@ def test_environment_mistakes_name_the_variable(tmp_path: Path) -> None:
         "ENGAGEBOT_DISCORD_SHARD_IDS: ENGAGEBOT_DISCORD_SHARD_IDS must be shard numbers "
         "separated by commas (e.g. ENGAGEBOT_DISCORD_SHARD_IDS=0,1)",
     ]
+    # Only ASCII digits are shard numbers: int() would read "٣" (Arabic-Indic) as 3.
+    for look_alike in ("\u0663", "\uff11", "1\u0660"):
+        found = problems(path, {"ENGAGEBOT_DISCORD_SHARD_IDS": look_alike})
+        assert found == [found[0]] and "must be shard numbers" in found[0], look_alike
     # A good value from the environment that does not fit the file's count.
     assert problems(path, {"ENGAGEBOT_DISCORD_SHARD_IDS": "3,4"}) == [
         "ENGAGEBOT_DISCORD_SHARD_IDS: shard 4 does not exist with shard_count 4 "
