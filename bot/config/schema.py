@@ -20,6 +20,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic import Strict as StrictMarker
 from pydantic_core import PydanticCustomError
 
 from bot import i18n
@@ -29,6 +30,11 @@ from bot.config import cron
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 DEFAULT_DATABASE = "sqlite:///data/engagebot.db"
+
+
+# A count or a port, written as a number: `true` (which YAML reads as a boolean, and
+# lax validation as 1), "4" or 1.5 are mistakes to point at, not values to guess from.
+Whole = Annotated[int, StrictMarker()]
 
 
 class Strict(BaseModel):
@@ -218,9 +224,9 @@ class DiscordConfig(Strict):
     """Another Discord REST address, e.g. a rate-limit proxy (https://...). Omit normally."""
     gateway_url: str | None = None
     """Another Discord gateway address (wss://...), for a proxy. Omit to use Discord's."""
-    shard_count: int | None = Field(default=None, ge=1)
+    shard_count: Whole | None = Field(default=None, ge=1)
     """Gateway shards of the bot, all processes together (env ENGAGEBOT_DISCORD_SHARD_COUNT)."""
-    shard_ids: list[Annotated[int, Field(ge=0)]] | None = None
+    shard_ids: list[Annotated[Whole, Field(ge=0)]] | None = None
     """Shards this process connects, e.g. [0, 1]; omit for all (env ENGAGEBOT_DISCORD_SHARD_IDS)."""
 
     @model_validator(mode="before")
@@ -257,7 +263,7 @@ class SlackConfig(Strict):
     """The signing secret for mode: http: ${SLACK_SIGNING_SECRET}."""
     host: str = "0.0.0.0"
     """Address to listen on in mode: http (default 0.0.0.0)."""
-    port: int = Field(default=3000, ge=1, le=65535)
+    port: Whole = Field(default=3000, ge=1, le=65535)
     """Port to listen on in mode: http (default 3000)."""
     path: str = "/slack/events"
     """URL path Slack posts events and clicks to in mode: http (default /slack/events)."""
@@ -297,7 +303,7 @@ class ChannelConfig(Strict):
 class DecisionRule(Strict):
     """When a poll's result counts as decided (see bot/polls/verdict.py)."""
 
-    min_votes: int = Field(default=10, ge=0)  # customers who voted, not option votes
+    min_votes: Whole = Field(default=10, ge=0)  # customers who voted, not option votes
     """Customers who must vote before a winner can be declared (default 10)."""
     min_margin: float = Field(default=0.05, ge=0, le=1)  # leader's share minus runner-up's
     """Lead over the runner-up, as a share of votes, needed to declare a winner (default 0.05)."""
@@ -349,7 +355,7 @@ class PollConfig(Strict):
     """Local date and time the poll closes; or give duration instead."""
     duration: Duration | None = None
     """How long the poll stays open: 30m, 12h, 7d or 2w; or give closes instead."""
-    max_choices: int = Field(default=1, ge=1)
+    max_choices: Whole = Field(default=1, ge=1)
     """How many options a customer may pick (default 1: single choice)."""
     allow_change: bool = True
     """Whether customers may change their vote while the poll is open (default true)."""
@@ -454,7 +460,7 @@ class WebConfig(Strict):
 
     host: str = Field(default="127.0.0.1", min_length=1)
     """Address to listen on (default 127.0.0.1; anything else needs a token)."""
-    port: int = Field(default=8080, ge=1, le=65535)
+    port: Whole = Field(default=8080, ge=1, le=65535)
     """Port to listen on (default 8080)."""
     token: SecretStr | None = None
     """${ENGAGEBOT_WEB_TOKEN}: the sign-in and API token; required off loopback."""

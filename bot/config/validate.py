@@ -400,7 +400,9 @@ def _kind(value: object) -> str:
         return "empty"
     if isinstance(value, bool):
         return "true/false"
-    if isinstance(value, int | float):
+    if isinstance(value, float):
+        return f"{value:g}"  # "should be a whole number, not 1000" reads; "not a number" did not
+    if isinstance(value, int):
         return "a number"
     if isinstance(value, list):
         return "a list"

@@ -168,3 +168,21 @@ def test_some_shards_on_sqlite_or_beside_the_console_are_warned_about(tmp_path: 
         "one process)"
     )
     assert len(notices) == 2 and "2 of 4 Discord shards" in notices[1]
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [("true", "true/false"), ('"4"', "'4'"), ("2.5", "2.5")],
+)
+def test_counts_are_written_as_whole_numbers(tmp_path: Path, written: str, shown: str) -> None:
+    """YAML reads `true` as a boolean, which lax validation took as 1 (shard_count: true
+    was one shard; max_choices: true was one choice): a count must be a whole number."""
+    path = shop(tmp_path, f"shard_count: {written}")
+    assert problems(path) == [
+        f"{path}:6:18: 'shard_count' should be a whole number, not {shown} (write a whole number)"
+    ]
+    web = path.read_text(encoding="utf-8").replace(f"    shard_count: {written}\n", "")
+    path.write_text(web + f"web: {{port: {written}}}\n", encoding="utf-8")
+    assert problems(path) == [
+        f"{path}:9:13: 'port' should be a whole number, not {shown} (write a whole number)"
+    ]
