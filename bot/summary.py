@@ -59,15 +59,26 @@ def describe_ready(platform: str, details: Mapping[str, str]) -> str:
         count = details["servers"]
         extras.append(f"{count} server{'' if count == '1' else 's'}")
     if details.get("shard_count"):
-        extras.append(shards_text(details["shards"].split(","), details["shard_count"]))
+        extras.append(
+            shards_text([int(s) for s in details["shards"].split(",")], details["shard_count"])
+        )
     if details.get("mode"):
         extras.append(f"{details['mode']} mode")
     return text + (f" ({', '.join(extras)})" if extras else "")
 
 
-def shards_text(shards: Sequence[object], count: object) -> str:
-    """e.g. 'shards 0, 1 of 4', 'shard 2 of 4'."""
-    ids = ", ".join(str(shard) for shard in shards)
+def shards_text(shards: Sequence[int], count: object) -> str:
+    """e.g. 'shards 0, 1 of 4', 'shard 2 of 4', 'shards 0–511, 600 of 1024': runs of
+    three or more are written as a range, so a big bot's line stays short."""
+    runs: list[list[int]] = []
+    for shard in sorted(shards):
+        if runs and shard == runs[-1][-1] + 1:
+            runs[-1].append(shard)
+        else:
+            runs.append([shard])
+    ids = ", ".join(
+        f"{run[0]}–{run[-1]}" if len(run) >= 3 else ", ".join(map(str, run)) for run in runs
+    )
     return f"shard{'s' if len(shards) != 1 else ''} {ids} of {count}"
 
 

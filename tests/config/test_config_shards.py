@@ -27,6 +27,7 @@ channels:
     discord: "900000000000000001"
 """
 ENV = {"DISCORD_TOKEN": DISCORD_TOKEN}
+PG = "postgresql://bot@db.internal:5432/shop"
 
 
 def shop(tmp_path: Path, shards: str = "") -> Path:
@@ -186,3 +187,15 @@ def test_counts_are_written_as_whole_numbers(tmp_path: Path, written: str, shown
     assert problems(path) == [
         f"{path}:9:13: 'port' should be a whole number, not {shown} (write a whole number)"
     ]
+
+
+def test_a_big_bot_s_shards_are_named_in_ranges(tmp_path: Path) -> None:
+    path = shop(
+        tmp_path,
+        "shard_count: 1024\nshard_ids: ["
+        + ", ".join(str(n) for n in [*range(512), 600, 700, 701])
+        + "]",
+    )
+    done = engagebot("validate", str(path), env={**ENV, "ENGAGEBOT_DATABASE_URL": PG})
+    assert done.returncode == 0, done.stderr
+    assert "discord: this process connects shards 0–511, 600, 700, 701 of 1024" in done.stdout
