@@ -5,6 +5,7 @@ voter data ever lives in the message."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ def encode_vote(poll_id: str, option_id: str) -> str:
     return action_id
 
 
+@functools.lru_cache(maxsize=1024)  # a poll's few buttons are clicked over and over
 def decode(action_id: str) -> VoteAction:
     match = VOTE_PATTERN.fullmatch(action_id)
     if match is None:

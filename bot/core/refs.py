@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_NAME_LENGTH = 80  # longer than any platform's display name; a name is never a payload
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
@@ -35,16 +35,15 @@ class UserRef:
     platform: str
     id: str
     name: str = ""
+    # Stable identity across platforms: one vote per platform account. Kept, not
+    # derived on each use: the vote path asks for it several times per click.
+    key: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.id.isascii():
             object.__setattr__(self, "id", encodable(self.id))
         object.__setattr__(self, "name", clean_name(self.name))
-
-    @property
-    def key(self) -> str:
-        """Stable identity across platforms: one vote per platform account."""
-        return f"{self.platform}:{self.id}"
+        object.__setattr__(self, "key", f"{self.platform}:{self.id}")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ LookupRow = tuple[bool, str | None, str | None, int | None, int | None, str | No
 Outcome = tuple[bool, Any]
 
 
+_OPEN: str = PollState.OPEN.value  # an enum member's .value costs ~1 us per vote
+
 # One voter's stored state: the last five fields of a LookupRow.
 Stored = tuple[str | None, int | None, int | None, str | None, int | None]
 
@@ -203,7 +205,7 @@ def decide(
     previous = current.options if current else None
     if replayed:
         return CastResult(CastStatus.DUPLICATE, current, previous), None
-    if state != PollState.OPEN.value:
+    if state != _OPEN:
         return CastResult(CastStatus.NOT_OPEN, current, previous), None
     latest = voter.cast_at if current else voter.withdrawn_at
     if latest is not None and occurred < latest:

@@ -51,6 +51,8 @@ def load_options(text: str) -> tuple[str, ...]:
 
 def normalize_selection(selection: object) -> tuple[str, ...]:
     """decide() output -> tuple of option ids, first occurrence kept, order preserved."""
+    if type(selection) is tuple and len(selection) == 1 and type(selection[0]) is str:
+        return selection  # one option: most votes, and nothing to check beyond the type
     if not isinstance(selection, tuple) or not all(isinstance(o, str) for o in selection):
         raise TypeError(f"decide() must return a tuple of option ids, got {selection!r}")
     return tuple(dict.fromkeys(selection))

@@ -76,21 +76,22 @@ async def test_a_failing_decide_loses_no_other_vote_in_its_batch(
 
     commits_before = voting_store.writer_stats.commits
     requests = [request(user(n), choose("aero"), when=at(n)) for n in range(50)]
-    requests[25] = request(user(25), explode)
-    # gather() queues all 50 before the writer runs, so they share one transaction.
+    requests[37] = request(user(37), explode)
+    # gather() queues all 50 before the writer runs: they share one transaction, or on
+    # SQLite two (an idle writer takes half, see writer.py): 25 around the failing one.
     results = await asyncio.gather(
         *(voting_store.cast(r) for r in requests), return_exceptions=True
     )
-    assert voting_store.writer_stats.commits - commits_before == 1
-    assert isinstance(results[25], RuntimeError)
+    assert voting_store.writer_stats.commits - commits_before in (1, 2)
+    assert isinstance(results[37], RuntimeError)
     assert all(
         isinstance(r, CastResult) and r.status is CastStatus.ACCEPTED
         for i, r in enumerate(results)
-        if i != 25
+        if i != 37
     )
     tally = await voting_store.tally(POLL)
     assert tally.counts == {"aero": 49} and tally.voters == 49
-    assert await voting_store.get_ballot(POLL, user(25)) is None
+    assert await voting_store.get_ballot(POLL, user(37)) is None
 
 
 async def test_concurrent_transitions_and_votes_serialize(voting_store: SqliteStore) -> None:
@@ -128,6 +129,35 @@ async def test_a_locked_database_fails_the_batch_and_recovers(db_path: Path) -> 
         assert store.writer_stats.failed_batches == 1
         retry = await vote(store, user(1), "aero", delivery="discord:1")
         assert retry.status is CastStatus.ACCEPTED
+    finally:
+        await store.close()
+
+
+async def test_a_vote_waits_for_another_writer_without_stopping_the_loop(
+    db_path: Path,
+) -> None:
+    """The writer's statements run on the event loop, but a lock held by another process
+    (the CLI, a backup) is waited for on the writer thread: the loop goes on meanwhile,
+    and the vote is stored once the lock is released."""
+    store = SqliteStore(db_path, busy_timeout=5.0)
+    await store.open()
+    try:
+        await store.ensure_polls([POLL])
+        await store.open_poll(POLL, T0, None, "test")
+        other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        voting = asyncio.ensure_future(vote(store, user(1), "aero", delivery="discord:1"))
+        ticks = 0
+        while ticks < 20:  # the loop keeps turning while the vote waits for the lock
+            await asyncio.sleep(0.005)
+            ticks += 1
+        assert not voting.done()
+        other.execute("COMMIT")
+        other.close()
+        stored = await voting
+        assert stored.status is CastStatus.ACCEPTED
+        assert store.writer_stats.failed_batches == 0
+        assert (await store.tally(POLL)).counts == {"aero": 1}
     finally:
         await store.close()
 

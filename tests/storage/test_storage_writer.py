@@ -18,7 +18,7 @@ async def writer(tmp_path: Path) -> AsyncIterator[GroupCommitWriter]:
     path = tmp_path / "w.db"
 
     def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level=None)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
         return conn

@@ -105,7 +105,9 @@ class SqliteStore:
             self._writer: GroupCommitWriter = ReadOnlyWriter(self._connect_writer, max_batch)
         else:
             committed = self._checkpointer.committed
-            self._writer = GroupCommitWriter(self._connect_writer, max_batch, committed)
+            self._writer = GroupCommitWriter(
+                self._connect_writer, max_batch, committed, busy_timeout
+            )
         self._reader: aiosqlite.Connection | None = None
 
     @property
@@ -150,7 +152,12 @@ class SqliteStore:
         """Runs on the writer thread."""
         prepare_private(self.path)
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                timeout=self.busy_timeout,
+                check_same_thread=False,
+            )
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
         try:

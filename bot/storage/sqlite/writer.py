@@ -13,6 +13,7 @@ import asyncio
 import collections
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,6 +43,13 @@ class _Job:
     future: asyncio.Future[Any]
 
 
+# How long the loop waits for the writer thread to take up a COMMIT (microseconds, as a
+# rule); past it the loop just goes on, and the COMMIT starts when the loop next waits.
+HANDOFF_WAIT = 0.05
+
+# An idle writer woken with at least this many writes queued takes half (_take_batch).
+SPLIT_AT = 16
+
 # (True, result) or (False, exception), per operation, in batch order.
 _Outcome = tuple[bool, Any]
 
@@ -52,13 +60,18 @@ class GroupCommitWriter:
         connect: Callable[[], sqlite3.Connection],
         max_batch: int = 256,
         committed: Callable[[int], None] | None = None,
+        busy_timeout: float = 5.0,
     ) -> None:
-        """committed: called on the writer thread after each COMMIT with the number of rows
-        it changed (the checkpointer)."""
+        """connect: runs on the writer thread, and makes its connection with
+        check_same_thread=False (statements run on the event loop, COMMIT on the thread).
+        committed: called on the writer thread after each COMMIT with the number of rows
+        it changed (the checkpointer). busy_timeout: seconds a write waits for another
+        process's lock."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._connect = connect
         self._committed = committed
+        self._busy_ms = round(busy_timeout * 1000)
         self.max_batch = max_batch
         self.stats = WriterStats()
         self._conn: sqlite3.Connection | None = None
@@ -78,6 +91,9 @@ class GroupCommitWriter:
         loop = asyncio.get_running_loop()
         try:
             self._conn = await loop.run_in_executor(self._executor, self._connect)
+            # BEGIN on the event loop must not wait: a busy lock is waited for on the
+            # thread (see _write_batch).
+            self._conn.execute("PRAGMA busy_timeout = 0")
         except BaseException:
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -120,13 +136,14 @@ class GroupCommitWriter:
             while True:
                 await self._wakeup.wait()
                 self._wakeup.clear()
+                woken = True
                 while self._queue:
-                    batch = self._take_batch()
+                    batch = self._take_batch(split=woken)
+                    woken = False
                     if batch:
-                        operations = [job.operation for job in batch]
-                        outcomes = await loop.run_in_executor(
-                            self._executor, self._run_batch, operations
-                        )
+                        outcomes = await self._write_batch(loop, [job.operation for job in batch])
+                        # The callers run once this task next waits: on the following
+                        # batch's COMMIT, which they overlap with their replies.
                         _resolve(batch, outcomes)
                         batch = []
                 if self._closing:
@@ -143,17 +160,30 @@ class GroupCommitWriter:
             self._closing = True
             raise
 
-    def _take_batch(self) -> list[_Job]:
+    def _take_batch(self, split: bool = False) -> list[_Job]:
+        """The next batch: everything queued, up to max_batch. split: the writer was idle,
+        so everybody waiting is queued; take half, so that while one half's COMMIT runs
+        on the thread, the other half's callers (answered by the batch before) run on
+        the loop. Once two halves take turns they go on doing so."""
+        limit = self.max_batch
+        if split and len(self._queue) >= SPLIT_AT:
+            limit = min(limit, (len(self._queue) + 1) // 2)
         batch: list[_Job] = []
-        while self._queue and len(batch) < self.max_batch:
+        while self._queue and len(batch) < limit:
             job = self._queue.popleft()
             # A cancelled caller was never acknowledged: don't store what nobody awaits.
             if not job.future.cancelled():
                 batch.append(job)
         return batch
 
-    def _run_batch(self, operations: list[Operation[Any]]) -> list[_Outcome]:
-        """Runs on the writer thread: the whole batch in one transaction."""
+    async def _write_batch(
+        self, loop: asyncio.AbstractEventLoop, operations: list[Operation[Any]]
+    ) -> list[_Outcome]:
+        """The whole batch in one transaction. Its statements run here on the event loop
+        (each is microseconds against cached pages, and the writer thread would wait for
+        the loop's lock on Python at every statement); only what waits runs on the
+        writer thread: BEGIN when another process holds the lock, and the COMMIT's WAL
+        writes and fsync, while the loop goes on with the previous batch's callers."""
         conn = self._conn
         assert conn is not None
         stats = self.stats
@@ -161,7 +191,11 @@ class GroupCommitWriter:
         stats.largest_batch = max(stats.largest_batch, len(operations))
         changes = conn.total_changes
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                # Busy (the CLI or a backup is writing): wait for the lock on the thread.
+                await loop.run_in_executor(self._executor, self._begin_waiting, conn)
             outcomes = _run_operations(conn, operations, isolate=False)
             if outcomes is None:
                 # An operation failed after writing. Start over with a SAVEPOINT around each
@@ -173,7 +207,15 @@ class GroupCommitWriter:
                 conn.execute("BEGIN IMMEDIATE")
                 outcomes = _run_operations(conn, operations, isolate=True)
                 assert outcomes is not None
-            conn.execute("COMMIT")
+            started = threading.Event()
+            committed = loop.run_in_executor(
+                self._executor, self._commit, conn, changes, len(operations), started
+            )
+            # Hand the lock on Python to the writer thread until its COMMIT is under way
+            # (then it needs none): otherwise it could not start before this loop next
+            # waits, and the COMMIT would not overlap the replies the loop sends meanwhile.
+            started.wait(HANDOFF_WAIT)
+            await committed
         except Exception as exc:
             # BEGIN or COMMIT failed (locked, disk full, I/O): nothing in the batch is stored.
             stats.failed_batches += 1
@@ -183,13 +225,28 @@ class GroupCommitWriter:
             error = StorageError(f"could not write to the database: {exc}")
             error.__cause__ = exc
             return [(False, error)] * len(operations)
+        stats.operations += len(operations)
+        return outcomes
+
+    def _begin_waiting(self, conn: sqlite3.Connection) -> None:
+        """On the writer thread: BEGIN, waiting up to busy_timeout for the lock."""
+        conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        finally:
+            conn.execute("PRAGMA busy_timeout = 0")
+
+    def _commit(
+        self, conn: sqlite3.Connection, changes: int, size: int, started: threading.Event
+    ) -> None:
+        """On the writer thread."""
+        started.set()
+        conn.execute("COMMIT")
         if self._committed is not None:
             self._committed(conn.total_changes - changes)
-        stats.commits += 1
-        stats.operations += len(operations)
-        if stats.on_commit is not None:
-            stats.on_commit(len(operations))
-        return outcomes
+        self.stats.commits += 1
+        if self.stats.on_commit is not None:
+            self.stats.on_commit(size)
 
 
 def _run_operations(
