@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from bot import i18n
 from bot.cli import main
 from bot.cli.common import (
     config_option,
@@ -56,7 +57,8 @@ def polls(config_path: Path | None, fmt: str) -> None:
         closes = human(ends, config.zone) if ends else "—"
         if ends is None and r.duration is not None:
             closes = f"{_span(r.duration)} after opening"
-        table.add_row(r.id, r.state.value, opens, closes, str(r.total_votes), str(r.voters))
+        votes, voters = i18n.number(r.total_votes), i18n.number(r.voters)
+        table.add_row(r.id, r.state.value, opens, closes, votes, voters)
     Console().print(table)
 
 
@@ -124,9 +126,8 @@ def _print_results(outcome: PollResults, config: LoadedConfig) -> None:
     winner = outcome.winner
     for option in outcome.options:
         mark = " 🏆" if winner is not None and option.id == winner.id else ""
-        table.add_row(
-            option.id, escape(option.label) + mark, str(option.votes), f"{option.share:.0%}"
-        )
+        votes, share = i18n.number(option.votes), i18n.percent(option.share)
+        table.add_row(option.id, escape(option.label) + mark, votes, share)
     console = Console()
     console.print(table)
     for line in render_results(outcome).details:
