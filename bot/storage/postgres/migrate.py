@@ -1,9 +1,11 @@
 """Versioned schema migrations on PostgreSQL: bot/storage/postgres/migrations/NNNN_name.sql.
 
 The numbers match the SQLite migrations, so one schema version means the same tables on
-both backends. Applied versions are rows of engagebot_schema. Everything runs under one
-advisory lock, so processes starting together wait for each other instead of racing;
-each file runs in one transaction with its row (a failed migration changes nothing)."""
+both backends. Applied versions are rows of engagebot_schema, with the file's name: a
+database whose names are not this build's files is refused (migration_names.py).
+Everything runs under one advisory lock, so processes starting together wait for each
+other instead of racing; each file runs in one transaction with its row (a failed
+migration changes nothing)."""
 
 from __future__ import annotations
 
