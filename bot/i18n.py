@@ -243,20 +243,23 @@ def percent(share: float) -> str:
     return format_percent(share, locale=_formats())
 
 
-def when(moment: datetime, zone: ZoneInfo) -> str:
-    """A moment in the store's zone: 'Mon 7 Dec 17:31 CET', 'lun. 7 déc. à 17:31 CET'."""
-    return _when(moment, zone, active())
+def when(moment: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
+    """A moment in the store's zone: 'Mon 7 Dec 17:31 CET', 'lun. 7 déc. à 17:31 CET'.
+    Given now, a moment in another year (in the store's zone) names it: 'Mon, 7 Dec
+    2027 17:31 CET', so a poll that closed last year is not read as this year's."""
+    other_year = now is not None and moment.astimezone(zone).year != now.astimezone(zone).year
+    return _when(moment, zone, active(), other_year)
 
 
 # Every vote reply names the poll's closing time: Babel takes ~100 us to format it, and
-# the answer depends only on these three.
+# the answer depends only on these four.
 @lru_cache(maxsize=256)
-def _when(moment: datetime, zone: ZoneInfo, locale: str) -> str:
+def _when(moment: datetime, zone: ZoneInfo, locale: str, with_year: bool = False) -> str:
     from bot.messages import DATE_TIME  # the catalog imports this module
 
     local = moment.astimezone(zone)
     fmt = _FORMAT_AS.get(locale, locale)
-    date = format_skeleton("MMMEd", local, locale=fmt)
+    date = format_skeleton("yMMMEd" if with_year else "MMMEd", local, locale=fmt)
     time = format_skeleton("Hm", local, locale=fmt)
     return DATE_TIME.format(date=date, time=time, zone=local.tzname() or "")
 

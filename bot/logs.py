@@ -156,3 +156,14 @@ def setup_logging(
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(max(library_level, level))
     logging.captureWarnings(True)
+
+
+def retarget(old: TextIO, new: TextIO) -> list[logging.StreamHandler[TextIO]]:
+    """Point the root log handlers that write to old at new (the interactive console
+    keeps its prompt below them); returns them, to point back with retarget(new, old)."""
+    moved = []
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is old:
+            handler.setStream(new)
+            moved.append(handler)
+    return moved

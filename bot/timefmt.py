@@ -17,6 +17,7 @@ def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     return aware.astimezone(UTC)
 
 
-def human(moment: datetime, zone: ZoneInfo) -> str:
-    """e.g. 'Sun 8 Mar 18:00 CET', 'dim. 8 mars à 18:00 CET' in the active locale."""
-    return i18n.when(moment, zone)
+def human(moment: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
+    """e.g. 'Sun 8 Mar 18:00 CET', 'dim. 8 mars à 18:00 CET' in the active locale; given
+    now, with the year when it is another year than now's ('Mon, 8 Mar 2027 18:00 CET')."""
+    return i18n.when(moment, zone, now)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
+from bot import i18n
 from bot.cli import main
 from bot.cli.common import (
     config_option,
@@ -23,7 +25,7 @@ from bot.config import LoadedConfig
 from bot.errors import EngageBotError
 from bot.polls.render import render_results
 from bot.polls.results import PollResults
-from bot.polls.service import CloseOutcome
+from bot.polls.service import CloseOutcome, PollService
 from bot.readouts import all_results, poll_summary
 from bot.storage.base import PollState
 from bot.timefmt import human
@@ -41,7 +43,7 @@ def polls(config_path: Path | None, fmt: str) -> None:
 
     config = load_or_exit(config_path, secrets_required=False)
 
-    rows = run_async(lambda: with_service(config, all_results, read_only=True))
+    rows, now = run_async(lambda: with_service(config, _listing, read_only=True))
     if fmt == "json":
         click.echo(json.dumps([poll_summary(r) for r in rows], indent=2))
         return
@@ -49,15 +51,21 @@ def polls(config_path: Path | None, fmt: str) -> None:
     for column in ("id", "state", "opens / opened", "closes / closed", "votes", "voters"):
         table.add_column(column, justify="right" if column in ("votes", "voters") else "left")
     for r in rows:
-        opens = human(r.opens_at, config.zone) if r.opens_at else "—"
+        opens = human(r.opens_at, config.zone, now) if r.opens_at else "—"
         if r.state is PollState.SCHEDULED and r.opens_at is None:
             opens = "when the bot starts"
         ends = r.closed_at or r.closes_at
-        closes = human(ends, config.zone) if ends else "—"
+        closes = human(ends, config.zone, now) if ends else "—"
         if ends is None and r.duration is not None:
             closes = f"{_span(r.duration)} after opening"
-        table.add_row(r.id, r.state.value, opens, closes, str(r.total_votes), str(r.voters))
+        votes, voters = i18n.number(r.total_votes), i18n.number(r.voters)
+        table.add_row(r.id, r.state.value, opens, closes, votes, voters)
     Console().print(table)
+
+
+async def _listing(service: PollService) -> tuple[list[PollResults], datetime]:
+    """Every poll, and now by the service's clock: a date in another year shows it."""
+    return await all_results(service), service.clock.now()
 
 
 def _span(duration: timedelta) -> str:
@@ -90,7 +98,7 @@ def _span(duration: timedelta) -> str:
 def results(poll_id: str, config_path: Path | None, fmt: str, chart_path: Path | None) -> None:
     """Show a poll's tally and verdict (table, json or csv)."""
     config = load_or_exit(config_path, secrets_required=False)
-    outcome = run_async(lambda: with_service(config, lambda s: s.results(poll_id), read_only=True))
+    outcome, now = run_async(lambda: with_service(config, _results_now(poll_id), read_only=True))
     if chart_path is not None:
         from bot.polls.chart import results_chart
 
@@ -107,10 +115,19 @@ def results(poll_id: str, config_path: Path | None, fmt: str, chart_path: Path |
         for option in outcome.options:
             writer.writerow([option.id, option.label, option.votes, f"{option.share:.4f}"])
     else:
-        _print_results(outcome, config)
+        _print_results(outcome, config, now)
 
 
-def _print_results(outcome: PollResults, config: LoadedConfig) -> None:
+def _results_now(
+    poll_id: str,
+) -> Callable[[PollService], Awaitable[tuple[PollResults, datetime]]]:
+    async def results(service: PollService) -> tuple[PollResults, datetime]:
+        return await service.results(poll_id), service.clock.now()
+
+    return results
+
+
+def _print_results(outcome: PollResults, config: LoadedConfig, now: datetime) -> None:
     # rich is imported by the commands that print tables: `run` starts without it
     from rich.console import Console
     from rich.markup import escape
@@ -124,15 +141,14 @@ def _print_results(outcome: PollResults, config: LoadedConfig) -> None:
     winner = outcome.winner
     for option in outcome.options:
         mark = " 🏆" if winner is not None and option.id == winner.id else ""
-        table.add_row(
-            option.id, escape(option.label) + mark, str(option.votes), f"{option.share:.0%}"
-        )
+        votes, share = i18n.number(option.votes), i18n.percent(option.share)
+        table.add_row(option.id, escape(option.label) + mark, votes, share)
     console = Console()
     console.print(table)
     for line in render_results(outcome).details:
         console.print(escape(line))
     if outcome.closes_at and outcome.closed_at is None:
-        console.print(f"closes {human(outcome.closes_at, config.zone)}")
+        console.print(f"closes {human(outcome.closes_at, config.zone, now)}")
 
 
 @main.command(name="open")

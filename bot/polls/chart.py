@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from bot import i18n, messages
 from bot.errors import EngageBotError, UnsupportedDatabase
 from bot.polls.chart_fonts import FontChain, default_chain
-from bot.polls.chart_text import fit, measurer, shorten
+from bot.polls.chart_text import fit, measurer, shorten, words
 from bot.polls.results import PollResults
 from bot.private_files import make_folders, open_private_bytes
 from bot.storage import sqlite_path
@@ -111,7 +111,7 @@ class _Typesetter:
         return fit(clean, max_px, lines, measurer(self.renderer, font))
 
     def line(self, text: str, font: FontProperties, max_px: float) -> str:
-        clean = " ".join(self.fonts.drawable(text).split())
+        clean = " ".join(words(self.fonts.drawable(text)))
         return shorten(clean, max_px, measurer(self.renderer, font))
 
 
@@ -257,7 +257,7 @@ class DaySeries:
 def report_figure(days: Sequence[DaySeries], title: str, fonts: FontChain | None = None) -> Figure:
     """Votes and replies per day as bars, participants as a line; 1 to 90+ days."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+    from matplotlib.ticker import MaxNLocator
 
     height = REPORT_HEIGHT_PX
     figure = Figure(figsize=(WIDTH_PX / DPI, height / DPI), dpi=DPI)
@@ -305,14 +305,27 @@ def report_figure(days: Sequence[DaySeries], title: str, fonts: FontChain | None
     pad = max(0.6, (MIN_REPORT_SLOTS - len(days)) / 2)
     axes.set_xlim(-pad, len(days) - 1 + pad)
     if len(days) <= MIN_REPORT_SLOTS:
-        for bars in (votes, replies):
-            axes.bar_label(bars, padding=4, fontproperties=tick_font, color=MUTED_COLOR)
+        for bars, counts in (
+            (votes, [d.votes for d in days]),
+            (replies, [d.replies for d in days]),
+        ):
+            labels = [i18n.number(count) for count in counts]
+            axes.bar_label(
+                bars, labels=labels, padding=4, fontproperties=tick_font, color=MUTED_COLOR
+            )
     ticks = date_ticks([d.day for d in days])
     axes.set_xticks([x for x, _ in ticks], labels=[label for _, label in ticks])
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))  # counts: no 2.5 people
-    axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     top = max((max(d.votes, d.replies, d.participants) for d in days), default=0)
-    axes.set_ylim(0, max(top, 1) * 1.12)  # room for the numbers on top
+    ceiling = max(top, 1) * 1.12  # room for the numbers on top
+    # Counts (no 2.5 people), written now in the active locale ("1 234" in French): a
+    # formatter would run when the figure is drawn, whatever locale is active then.
+    counts = [
+        int(tick)
+        for tick in MaxNLocator(integer=True, nbins=5).tick_values(0, ceiling)
+        if 0 <= tick <= ceiling
+    ]
+    axes.set_yticks(counts, labels=[i18n.number(count) for count in counts])
+    axes.set_ylim(0, ceiling)
     axes.tick_params(
         labelsize=REPORT_TICK_SIZE, colors=MUTED_COLOR, length=0, pad=REPORT_TICK_PAD_PX
     )

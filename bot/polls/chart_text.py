@@ -6,6 +6,7 @@ character twice as wide as a Latin one), so every candidate line is measured."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,16 @@ if TYPE_CHECKING:
 ELLIPSIS = "…"
 
 Measure = Callable[[str], float]
+
+# Whitespace a line may break at: not the no-break spaces that hold "1 234" (French
+# groups digits with U+202F) or "37 %" together, which str.split() would turn into
+# ordinary spaces and wrap.
+_BREAKABLE = re.compile(r"[^\S\u00a0\u2007\u202f]+")
+
+
+def words(text: str) -> list[str]:
+    """text split at the spaces a line may break at."""
+    return [word for word in _BREAKABLE.split(text) if word]
 
 
 def measurer(renderer: RendererBase, font: FontProperties) -> Measure:
@@ -32,12 +43,12 @@ def measurer(renderer: RendererBase, font: FontProperties) -> Measure:
 
 def fit(text: str, max_width: float, max_lines: int, width: Measure) -> str:
     """text in at most max_lines lines, none wider than max_width ("" stays "")."""
-    words = text.split()
-    if not words:
+    parts = words(text)
+    if not parts:
         return ""
     lines: list[str] = []
     line = ""
-    for word in words:
+    for word in parts:
         candidate = f"{line} {word}" if line else word
         if width(candidate) <= max_width:
             line = candidate

@@ -33,7 +33,7 @@ def results_text(results: PollResults, zone: ZoneInfo) -> str:
         share = i18n.percent(option.share)
         lines.append(
             f"  {option.label:<{label_width}}  {bar(option.share)} "
-            f"{option.votes:>5} ({share}){mark}"
+            f"{i18n.number(option.votes):>5} ({share}){mark}"
         )
     lines.append(f"  {participation(results)}")
     lines.append(f"  {verdict_text(results)}")

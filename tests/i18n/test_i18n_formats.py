@@ -106,3 +106,22 @@ def test_pseudo_locale_marks_every_text(monkeypatch: pytest.MonkeyPatch) -> None
     finally:
         monkeypatch.delenv(i18n.PSEUDO_ENV)
         i18n.translations.cache_clear()
+
+
+def test_a_date_in_another_year_names_the_year() -> None:
+    """Given now, a moment in another year of the store's zone shows its year (a poll
+    closing next spring, one closed last year); this year's dates stay short."""
+    next_spring = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)  # 18:00 in Paris
+    with i18n.use("en"):
+        assert human(next_spring, PARIS, now=MONDAY) == "Mon, 8 Mar 2027 18:00 CET"
+        assert human(MONDAY, PARIS, now=next_spring) == "Mon, 7 Dec 2026 17:31 CET"
+        assert human(MONDAY, PARIS, now=MONDAY) == "Mon 7 Dec 17:31 CET"
+        assert human(next_spring, PARIS) == "Mon 8 Mar 18:00 CET"  # no now: as before
+    with i18n.use("fr"):
+        assert human(next_spring, PARIS, now=MONDAY) == "lun. 8 mars 2027 à 18:00 CET"
+    # The year is the store's: 23:30 UTC on 31 Dec is already next year in Paris.
+    new_year_in_paris = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    with i18n.use("en"):
+        assert human(new_year_in_paris, PARIS, now=MONDAY) == "Fri, 1 Jan 2027 00:30 CET"
+        later = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
+        assert human(later, PARIS, now=new_year_in_paris) == "Fri 1 Jan 10:00 CET"

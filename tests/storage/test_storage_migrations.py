@@ -89,7 +89,10 @@ def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
         apply_migrations(conn, [good, bad])
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master").fetchall()}
-    assert names == {"a"}  # b was rolled back with the failed migration
+    assert names == {"a", "engagebot_schema"}  # b was rolled back with the failed migration
+    assert conn.execute("SELECT version, name FROM engagebot_schema").fetchall() == [
+        (1, "0001_a.sql")
+    ]
     conn.close()
 
 
@@ -167,3 +170,52 @@ async def test_running_totals_kept_by_triggers_carry_on_after_0008(db_path: Path
         assert (
             check.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == []
         )
+
+
+def another_builds_migrations() -> list[Migration]:
+    """What an unreleased build shipped: its 0006 was another migration than ours."""
+    ours = load_migrations()
+    wishlists = Migration(6, "0006_wishlists.sql", "CREATE TABLE wishlists (x INTEGER);")
+    return [*ours[:5], wishlists]
+
+
+def schema_objects(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT type, name FROM sqlite_master ORDER BY name").fetchall()
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+async def test_a_database_from_another_build_is_refused_by_migration_name(
+    db_path: Path, read_only: bool
+) -> None:
+    """Its schema version (6) is one this build knows, but its 0006 is not ours: opening
+    it would skip our 0006 and use tables this build does not expect."""
+    with sqlite3.connect(db_path, isolation_level=None) as conn:
+        apply_migrations(conn, another_builds_migrations())
+    before = schema_objects(db_path)
+    store = SqliteStore(db_path, read_only=read_only)
+    with pytest.raises(StorageError) as refused:
+        await store.open()
+    message = str(refused.value)
+    assert message.startswith(f"{db_path}: migration 0006 was recorded as '0006_wishlists.sql'")
+    assert "this engagebot's migration 0006 is '0006_edit_leases.sql'" in message
+    assert "restore a backup" in message.lower() and "engagebot db copy" in message
+    assert user_version(db_path) == 6 and schema_objects(db_path) == before
+
+
+async def test_a_database_from_before_names_were_kept_gets_them_once(db_path: Path) -> None:
+    """Earlier builds kept only PRAGMA user_version: such a database opens as before and
+    its applied migrations are named after this build's files (marked inferred), the
+    newer ones as they are applied."""
+    migrations = load_migrations()
+    with sqlite3.connect(db_path, isolation_level=None) as conn:
+        for migration in migrations[:5]:  # as the builds before names were kept did
+            conn.executescript(migration.sql)
+            conn.execute(f"PRAGMA user_version = {migration.version}")
+    store = SqliteStore(db_path)
+    await store.open()
+    await store.close()
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT version, name, inferred FROM engagebot_schema").fetchall()
+    assert rows == [(m.version, m.name, int(m.version <= 5)) for m in migrations]
+    assert user_version(db_path) == migrations[-1].version

@@ -3,7 +3,8 @@
 Reads lines from stdin on a daemon thread (so a blocked read never holds up exit) and
 prints posts, private replies and tally edits to stdout. With piped input it processes
 every line and then reports that it is finished, so `printf ... | engagebot run` is a
-complete, repeatable demo."""
+complete, repeatable demo. At a terminal, everything printed meanwhile (posts, replies,
+log lines) goes above the `name> ` prompt being typed at (terminal.py)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TextIO
+from typing import TextIO, cast
 
-from bot import messages
+from bot import logs, messages
 from bot.adapters.console import parse, render
+from bot.adapters.console.terminal import LinesAbovePrompt, PromptedTerminal
 from bot.adapters.limits import CONSOLE
 from bot.clock import Clock
 from bot.core.actions import VERSION
@@ -68,6 +70,10 @@ class ConsoleAdapter:
         self._stdin = stdin or sys.stdin
         self._stdout = stdout or sys.stdout
         self._echo = not self._stdin.isatty()  # a piped transcript shows what was typed
+        # A person at a terminal: what the bot prints goes above the prompt.
+        at_terminal = not self._echo and self._stdout.isatty()
+        self._terminal = PromptedTerminal(self._stdout) if at_terminal else None
+        self._stderr: LinesAbovePrompt | None = None
         self.user = DEFAULT_USER
         self.finished = asyncio.Event()  # input ended (LocalInput)
         self.quit_requested = False  # /quit stops the bot; end of input only the console
@@ -90,12 +96,31 @@ class ConsoleAdapter:
     async def started(self) -> None:
         # Read input only once start-up posts are shown: "1" must find its poll.
         if self._sink is not None and self._reader is None:
+            self._take_stderr()
             self._reader = asyncio.create_task(self._read_loop(self._sink))
 
     async def stop(self) -> None:
         if self._reader is not None and not self._reader.done():
             self._reader.cancel()
+        self._give_back_stderr()
         self._stdout.flush()
+
+    def _take_stderr(self) -> None:
+        """Log lines and the other lines printed on stderr go above the prompt too."""
+        if self._terminal is None or self._stderr is not None:
+            return
+        self._stderr = LinesAbovePrompt(self._terminal, sys.stderr)
+        above = cast(TextIO, self._stderr)  # a text stream, as far as its users can tell
+        logs.retarget(sys.stderr, above)
+        sys.stderr = above
+
+    def _give_back_stderr(self) -> None:
+        if self._stderr is None:
+            return
+        above, self._stderr = self._stderr, None
+        above.close_pending()
+        sys.stderr = above.stream
+        logs.retarget(cast(TextIO, above), above.stream)
 
     @property
     def connected(self) -> bool:
@@ -130,12 +155,17 @@ class ConsoleAdapter:
             self.write(render.tally_line(content, channel))
 
     def write(self, text: str) -> None:
+        if self._terminal is not None:
+            self._terminal.write(text + "\n")
+            return
         self._stdout.write(text + "\n")
         self._stdout.flush()
 
     def _prompt(self) -> None:
         """At a terminal, show who is typing (piped input echoes each line instead)."""
-        if not self._echo:
+        if self._terminal is not None:
+            self._terminal.prompt(f"{self.user}> ")
+        elif not self._echo:
             self._stdout.write(f"{self.user}> ")
             self._stdout.flush()
 
@@ -147,6 +177,8 @@ class ConsoleAdapter:
 
         def pump() -> None:
             for line in self._stdin:
+                if self._terminal is not None:  # at once: the next print needs no erasing
+                    self._terminal.line_entered()
                 loop.call_soon_threadsafe(lines.put_nowait, line)
             loop.call_soon_threadsafe(lines.put_nowait, None)
 
@@ -162,6 +194,8 @@ class ConsoleAdapter:
                     log.exception("could not handle console input %r", line.strip()[:80])
                 self._prompt()
         finally:
+            if self._terminal is not None:
+                self._terminal.hide_prompt()
             self.finished.set()
 
     async def _handle_line(self, line: str, sink: EventSink) -> bool:

@@ -213,7 +213,7 @@ def results_layout(rendered: Rendered, results: ResultsMessage) -> None:
         mark = "🏆 " if row.is_winner else ""
         rows.append(
             f"{mark}**{escape_markdown(row.label)}** `{bar(row.share, BAR_WIDTH)}` "
-            f"{row.votes} ({i18n.percent(row.share)})"
+            f"{i18n.number(row.votes)} ({i18n.percent(row.share)})"
         )
     if rows:
         container.add_item(ui.TextDisplay("\n".join(rows)))

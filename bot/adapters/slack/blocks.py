@@ -194,7 +194,7 @@ def results_blocks(results: ResultsMessage) -> list[Block]:
         mark = " 🏆" if row.is_winner else ""
         rows.append(
             f"`{bar(row.share, BAR_WIDTH)}`  *{escape(clip(row.label, 200))}*  "
-            f"{row.votes} ({i18n.percent(row.share)}){mark}"
+            f"{i18n.number(row.votes)} ({i18n.percent(row.share)}){mark}"
         )
     blocks.extend({"type": "section", "text": mrkdwn(text)} for text in chunks(rows))
     url = public_url(results.chart)

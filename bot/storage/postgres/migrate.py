@@ -1,9 +1,11 @@
 """Versioned schema migrations on PostgreSQL: bot/storage/postgres/migrations/NNNN_name.sql.
 
 The numbers match the SQLite migrations, so one schema version means the same tables on
-both backends. Applied versions are rows of engagebot_schema. Everything runs under one
-advisory lock, so processes starting together wait for each other instead of racing;
-each file runs in one transaction with its row (a failed migration changes nothing)."""
+both backends. Applied versions are rows of engagebot_schema, with the file's name: a
+database whose names are not this build's files is refused (migration_names.py).
+Everything runs under one advisory lock, so processes starting together wait for each
+other instead of racing; each file runs in one transaction with its row (a failed
+migration changes nothing)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from bot.errors import StorageError
+from bot.storage.migration_names import check_names
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Any fixed number both processes agree on: "engagebot" in ASCII, as a bigint.
@@ -60,8 +63,22 @@ async def current_version(conn: Any) -> int:
     return int(version)
 
 
-async def apply_migrations(conn: Any, migrations: list[Migration] | None = None) -> int:
-    """Bring the schema up to date under the migration lock; returns the version."""
+async def check_recorded_names(
+    conn: Any, database: str, migrations: list[Migration] | None = None
+) -> None:
+    """Refuse (SchemaMismatch) a database whose recorded migrations are not these files."""
+    migrations = load_migrations() if migrations is None else migrations
+    if not await conn.fetchval("SELECT to_regclass('engagebot_schema') IS NOT NULL"):
+        return
+    rows = await conn.fetch("SELECT version, name FROM engagebot_schema")
+    check_names(database, [(r[0], r[1]) for r in rows], {m.version: m.name for m in migrations})
+
+
+async def apply_migrations(
+    conn: Any, migrations: list[Migration] | None = None, database: str = "the database"
+) -> int:
+    """Bring the schema up to date under the migration lock; returns the version.
+    database names it in messages."""
     migrations = load_migrations() if migrations is None else migrations
     latest = migrations[-1].version if migrations else 0
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
@@ -73,6 +90,7 @@ async def apply_migrations(conn: Any, migrations: list[Migration] | None = None)
                 f"the database schema is version {version} but this engagebot knows only up "
                 f"to {latest}: upgrade engagebot or use another database"
             )
+        await check_recorded_names(conn, database, migrations)
         for migration in migrations:
             if migration.version <= version:
                 continue

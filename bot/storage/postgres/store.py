@@ -46,7 +46,12 @@ from bot.storage.codec import (
     to_micros,
 )
 from bot.storage.postgres import leases
-from bot.storage.postgres.migrate import apply_migrations, current_version, load_migrations
+from bot.storage.postgres.migrate import (
+    apply_migrations,
+    check_recorded_names,
+    current_version,
+    load_migrations,
+)
 from bot.storage.postgres.votes import (
     KnownVoters,
     Row,
@@ -186,7 +191,9 @@ class PostgresStore:
                 if self.read_only:
                     self.schema_version = await self._check_schema(conn)
                 else:
-                    self.schema_version = await apply_migrations(conn)
+                    self.schema_version = await apply_migrations(
+                        conn, database=f"postgresql://{self.url.where}"
+                    )
         except BaseException:
             await pool.close()
             raise
@@ -203,6 +210,7 @@ class PostgresStore:
         """For a read-only store nothing is migrated: a database the bot never used reads
         as an empty one, and an older schema is read as it is (said in one line)."""
         version = await current_version(conn)
+        await check_recorded_names(conn, f"postgresql://{self.url.where}")
         latest = load_migrations()[-1].version
         if version > latest:
             raise StorageError(

@@ -15,7 +15,8 @@ import aiosqlite
 
 from bot.errors import StorageError
 from bot.private_files import create_private, make_folders, make_private
-from bot.storage.sqlite.migrate import load_migrations
+from bot.storage.migration_names import check_names
+from bot.storage.sqlite.migrate import NAMES_KEPT, RECORDED_NAMES, load_migrations
 from bot.storage.sqlite.writer import GroupCommitWriter, Operation
 
 T = TypeVar("T")
@@ -90,7 +91,11 @@ async def open_reader(path: Path, read_only: bool, busy_timeout: float) -> aiosq
 async def _check_schema(reader: aiosqlite.Connection, path: Path) -> None:
     rows = list(await reader.execute_fetchall("PRAGMA user_version"))
     version = int(rows[0][0])
-    latest = load_migrations()[-1].version
+    migrations = load_migrations()
+    latest = migrations[-1].version
+    if await reader.execute_fetchall(NAMES_KEPT):
+        names = await reader.execute_fetchall(RECORDED_NAMES)
+        check_names(str(path), [(v, n) for v, n in names], {m.version: m.name for m in migrations})
     if version > latest:
         raise StorageError(
             f"the database schema is version {version} but this engagebot knows only up to "

@@ -177,7 +177,7 @@ class SqliteStore:
             # (64 MB), so the WAL stays bounded even if the thread could not run.
             conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES}")
             conn.execute("PRAGMA journal_size_limit = 16777216")
-            apply_migrations(conn)
+            apply_migrations(conn, database=str(self.path))
         except sqlite3.Error as exc:
             conn.close()
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
