@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -91,3 +92,62 @@ async def test_operations_run_in_submission_order(writer: GroupCommitWriter) -> 
 def test_max_batch_must_be_positive() -> None:
     with pytest.raises(ValueError):
         GroupCommitWriter(lambda: sqlite3.connect(":memory:"), max_batch=0)
+
+
+def _connect_wal(path: Path, **extra: object) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, isolation_level=None, timeout=5.0, check_same_thread=False, **extra
+    )
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+    return conn
+
+
+async def test_a_redone_batch_waits_for_another_writers_lock(tmp_path: Path) -> None:
+    """A batch redone with savepoints (an operation failed after writing) gives up the
+    write lock between its ROLLBACK and its second BEGIN. Another writer (the CLI, the
+    checkpointer's RESTART) that takes the lock in that gap must be waited for, as for
+    the batch's first BEGIN, not fail the whole batch at once."""
+    path = tmp_path / "w.db"
+    other = _connect_wal(path)
+    rolled_back = threading.Event()
+    releases: list[threading.Timer] = []
+
+    def release() -> None:
+        other.execute("COMMIT")
+
+    def trace(statement: str) -> None:
+        # Another connection takes the lock right after the writer's ROLLBACK, the moment
+        # the writer asks for it again, and lets go of it 200 ms later.
+        if statement == "ROLLBACK":
+            rolled_back.set()
+        elif statement == "BEGIN IMMEDIATE" and rolled_back.is_set() and not releases:
+            other.execute("BEGIN IMMEDIATE")
+            releases.append(threading.Timer(0.2, release))
+            releases[0].start()
+
+    def connect() -> sqlite3.Connection:
+        conn = _connect_wal(path)
+        conn.set_trace_callback(trace)
+        return conn
+
+    writer = GroupCommitWriter(connect, busy_timeout=5.0)
+    await writer.start()
+    try:
+        ops = [insert("a", 1), write_then_fail("b"), insert("c", 3)]
+        results = await asyncio.gather(
+            *(writer.submit(op) for op in ops),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+        assert releases, "the gap between ROLLBACK and BEGIN was never reached"
+        assert isinstance(results[1], ValueError)
+        assert not isinstance(results[0], Exception), results[0]
+        assert not isinstance(results[2], Exception), results[2]
+        assert writer.stats.failed_batches == 0
+        assert await writer.submit(rows) == [("a", 1), ("c", 3)]
+    finally:
+        for timer in releases:
+            timer.join()
+        await writer.close()
+        other.close()
+

@@ -191,11 +191,7 @@ class GroupCommitWriter:
         stats.largest_batch = max(stats.largest_batch, len(operations))
         changes = conn.total_changes
         try:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:
-                # Busy (the CLI or a backup is writing): wait for the lock on the thread.
-                await loop.run_in_executor(self._executor, self._begin_waiting, conn)
+            await self._begin(loop, conn)
             outcomes = _run_operations(conn, operations, isolate=False)
             if outcomes is None:
                 # An operation failed after writing. Start over with a SAVEPOINT around each
@@ -204,7 +200,8 @@ class GroupCommitWriter:
                 stats.redone_batches += 1
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                conn.execute("BEGIN IMMEDIATE")
+                # The lock was let go: another writer may hold it now.
+                await self._begin(loop, conn)
                 outcomes = _run_operations(conn, operations, isolate=True)
                 assert outcomes is not None
             started = threading.Event()
@@ -227,6 +224,14 @@ class GroupCommitWriter:
             return [(False, error)] * len(operations)
         stats.operations += len(operations)
         return outcomes
+
+    async def _begin(self, loop: asyncio.AbstractEventLoop, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE here if the lock is free; else wait for it on the thread."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            # Busy (the CLI or a backup is writing): wait for the lock on the thread.
+            await loop.run_in_executor(self._executor, self._begin_waiting, conn)
 
     def _begin_waiting(self, conn: sqlite3.Connection) -> None:
         """On the writer thread: BEGIN, waiting up to busy_timeout for the lock."""
