@@ -151,3 +151,46 @@ async def test_a_redone_batch_waits_for_another_writers_lock(tmp_path: Path) -> 
         await writer.close()
         other.close()
 
+
+async def test_a_cancelled_close_lets_the_write_waiting_for_a_lock_finish(
+    tmp_path: Path,
+) -> None:
+    """close() cancelled while a write waits (on the writer thread) for another writer's
+    lock: the write must not have its connection closed under it by the thread while
+    its statements run on the loop. It is stored and acknowledged, as when the whole
+    batch ran on the thread, or refused, but never run against a closing connection."""
+    path = tmp_path / "w.db"
+    writer = GroupCommitWriter(lambda: _connect_wal(path), busy_timeout=5.0)
+    await writer.start()
+    other = _connect_wal(path)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    seen: list[BaseException] = []
+
+    def many(conn: sqlite3.Connection) -> str:
+        try:
+            for n in range(200):
+                conn.execute("INSERT INTO t VALUES (?, ?)", (f"k{n}", n))
+        except BaseException as exc:
+            seen.append(exc)
+            raise
+        return "stored"
+
+    writing = asyncio.ensure_future(writer.submit(many))
+    await asyncio.sleep(0.1)  # BEGIN failed at once on the loop; now waiting on the thread
+    closing = asyncio.ensure_future(writer.close())
+    await asyncio.sleep(0.05)
+    closing.cancel()
+    asyncio.get_running_loop().call_later(0.1, other.execute, "COMMIT")
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    outcome = await asyncio.gather(writing, return_exceptions=True)
+    other.close()
+    assert not seen, seen  # no statement ran on a connection being closed
+    check = sqlite3.connect(path)
+    stored = check.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+    check.close()
+    if outcome[0] == "stored":
+        assert stored == 200
+    else:
+        assert isinstance(outcome[0], StorageError) and stored == 0
+        assert not isinstance(outcome[0].__cause__, sqlite3.ProgrammingError), outcome[0]

@@ -80,12 +80,14 @@ class GroupCommitWriter:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._abandoned = False  # close() was cancelled: stop after the batch under way
 
     async def start(self) -> None:
         """Connect on the writer thread (sqlite3 objects stay on the thread that made them)."""
         if self._task is not None:
             return
         self._closing = False
+        self._abandoned = False
         self._wakeup = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engagebot-writer")
         loop = asyncio.get_running_loop()
@@ -116,10 +118,17 @@ class GroupCommitWriter:
         self._closing = True
         self._wakeup.set()
         try:
-            # wait() rather than await: if close() is cancelled the drain still finishes.
             await asyncio.wait({self._task})
         finally:
             task, self._task = self._task, None
+            if not task.done():
+                # close() was cancelled. The batch under way runs its statements on the
+                # loop between its BEGIN and COMMIT on the thread: closing the connection
+                # on the thread now would close it under them. Let that batch finish
+                # (its callers hear how it went), fail the rest, then close.
+                self._abandoned = True
+                self._wakeup.set()
+                await asyncio.wait({task})
             if task.done() and not task.cancelled():
                 task.exception()  # a crash was already reported to every waiting caller
             executor, self._executor = self._executor, None
@@ -138,6 +147,8 @@ class GroupCommitWriter:
                 self._wakeup.clear()
                 woken = True
                 while self._queue:
+                    if self._abandoned:
+                        raise StorageError("the store was closed")
                     batch = self._take_batch(split=woken)
                     woken = False
                     if batch:
