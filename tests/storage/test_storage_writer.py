@@ -194,3 +194,24 @@ async def test_a_cancelled_close_lets_the_write_waiting_for_a_lock_finish(
     else:
         assert isinstance(outcome[0], StorageError) and stored == 0
         assert not isinstance(outcome[0].__cause__, sqlite3.ProgrammingError), outcome[0]
+
+
+async def test_a_failing_commit_listener_does_not_fail_a_stored_batch(tmp_path: Path) -> None:
+    """on_commit (the app's metrics) runs after the COMMIT: if it raises, the writes are
+    stored all the same and their callers must hear so."""
+    path = tmp_path / "w.db"
+    writer = GroupCommitWriter(lambda: _connect_wal(path))
+
+    def listener(size: int) -> None:
+        raise RuntimeError("metrics down")
+
+    writer.stats.on_commit = listener
+    await writer.start()
+    try:
+        assert await writer.submit(insert("a", 1)) == 1  # type: ignore[arg-type]
+        assert writer.stats.failed_batches == 0 and writer.stats.commits == 1
+    finally:
+        await writer.close()
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT k, v FROM t").fetchall() == [("a", 1)]
+    check.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bot.errors import StorageError
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Operation = Callable[[sqlite3.Connection], T]
@@ -258,11 +261,16 @@ class GroupCommitWriter:
         """On the writer thread."""
         started.set()
         conn.execute("COMMIT")
-        if self._committed is not None:
-            self._committed(conn.total_changes - changes)
         self.stats.commits += 1
-        if self.stats.on_commit is not None:
-            self.stats.on_commit(size)
+        # Stored now, whatever a listener does: its failure must not tell the callers
+        # their writes failed.
+        try:
+            if self._committed is not None:
+                self._committed(conn.total_changes - changes)
+            if self.stats.on_commit is not None:
+                self.stats.on_commit(size)
+        except Exception:
+            log.exception("a commit listener failed (the batch is stored)")
 
 
 def _run_operations(
