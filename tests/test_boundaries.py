@@ -1,6 +1,6 @@
 """Platform libraries stay inside bot/adapters/: core, polls, storage and config never
 import them, and running on the console never loads them, nor what only some commands
-or moments need (the results chart)."""
+or moments need (the results chart, the Prometheus library)."""
 
 from __future__ import annotations
 
@@ -47,8 +47,9 @@ def test_console_run_does_not_load_platform_libraries() -> None:
     assert done.stdout.strip() == "[]", done.stderr
 
 
-# Loaded only when needed: a poll's results chart when it closes.
-NOT_AT_START = ("bot.polls.chart", "matplotlib")
+# Loaded only when needed: a poll's results chart when it closes, the Prometheus library
+# when /metrics is read.
+NOT_AT_START = ("bot.polls.chart", "matplotlib", "prometheus_client")
 
 
 def _free_port() -> int:
