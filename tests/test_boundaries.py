@@ -1,6 +1,6 @@
 """Platform libraries stay inside bot/adapters/: core, polls, storage and config never
 import them, and running on the console never loads them, nor what only some commands
-or moments need (the results chart, the Prometheus library)."""
+or moments need (the results chart, the Prometheus library, the other commands)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.cli import COMMAND_MODULES
 from tests.conftest import REPO
 
 PLATFORM_LIBRARIES = ("discord", "slack_bolt", "slack_sdk")
@@ -48,8 +49,13 @@ def test_console_run_does_not_load_platform_libraries() -> None:
 
 
 # Loaded only when needed: a poll's results chart when it closes, the Prometheus library
-# when /metrics is read.
-NOT_AT_START = ("bot.polls.chart", "matplotlib", "prometheus_client")
+# when /metrics is read, the other commands' code when they run.
+NOT_AT_START = (
+    "bot.polls.chart",
+    "matplotlib",
+    "prometheus_client",
+    *(f"bot.cli.{module}" for module in set(COMMAND_MODULES.values()) - {"config_cmds"}),
+)
 
 
 def _free_port() -> int:
