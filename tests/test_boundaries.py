@@ -1,6 +1,7 @@
 """Platform libraries stay inside bot/adapters/: core, polls, storage and config never
 import them, and running on the console never loads them, nor what only some commands
-or moments need (the results chart, the Prometheus library, the other commands)."""
+or moments need (the results chart, the dashboard's web application until it is
+visited, the Prometheus library, the other commands)."""
 
 from __future__ import annotations
 
@@ -48,11 +49,14 @@ def test_console_run_does_not_load_platform_libraries() -> None:
     assert done.stdout.strip() == "[]", done.stderr
 
 
-# Loaded only when needed: a poll's results chart when it closes, the Prometheus library
-# when /metrics is read, the other commands' code when they run.
+# Loaded only when needed: a poll's results chart when it closes, the dashboard's web
+# application (aiohttp) at its first visit, the Prometheus library when /metrics is read,
+# the other commands' code when they run.
 NOT_AT_START = (
     "bot.polls.chart",
     "matplotlib",
+    "aiohttp",
+    "bot.web.site",
     "prometheus_client",
     *(f"bot.cli.{module}" for module in set(COMMAND_MODULES.values()) - {"config_cmds"}),
 )
@@ -83,6 +87,6 @@ def test_console_demo_runs_without_loading_what_it_does_not_use(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert "Your vote for AeroLite MIPS is counted" in done.stdout
     modules = set(loaded.read_text(encoding="utf-8").split())
-    assert "bot.web.host" in modules  # the dashboard was served
+    assert "bot.web.host" in modules  # the dashboard was listening
     unwanted = PLATFORM_LIBRARIES + NOT_AT_START
     assert sorted(m for m in modules if m.startswith(unwanted)) == []
