@@ -11,7 +11,6 @@ from datetime import datetime
 from bot.config import LoadedConfig
 from bot.core.content import Image, PollMessage, ResultsMessage
 from bot.core.refs import ChannelRef, MessageRef
-from bot.polls import chart
 from bot.polls.leases import EditLeases
 from bot.polls.live import LiveTally
 from bot.polls.render import render_results
@@ -163,6 +162,8 @@ class Reconciler:
     async def _chart(self, outcome: PollResults) -> Image | None:
         """The bar chart next to the database, drawn off the event loop; None on failure
         (the results are posted without it)."""
+        from bot.polls import chart  # only when a poll closes: not part of every start
+
         folder = chart.charts_folder(self.config.database_url, self.config.root)
         try:
             path = await asyncio.to_thread(

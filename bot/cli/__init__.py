@@ -1,10 +1,13 @@
 """`engagebot` command line: run the bot, check a config, and read or steer polls.
 
 Every command takes -c/--config and reads the database that config names. Commands live
-in one module per area; each registers itself on `main`."""
+in one module per area; each registers itself on `main` when imported, and a module is
+imported when one of its commands is used (or `--help` lists them all): starting the bot
+does not load the report, export and setup code."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import click
@@ -12,10 +15,41 @@ import click
 from bot import __version__
 from bot.logs import LogFormat, level_for, setup_logging
 
+# Each command's module in bot/cli/.
+COMMAND_MODULES = {
+    "run": "config_cmds",
+    "validate": "config_cmds",
+    "schema": "config_cmds",
+    "db": "db_cmds",
+    "polls": "poll_cmds",
+    "results": "poll_cmds",
+    "open": "poll_cmds",
+    "close": "poll_cmds",
+    "schedule": "prompt_cmds",
+    "prompts": "prompt_cmds",
+    "export": "report_cmds",
+    "report": "report_cmds",
+    "discord": "setup_cmds",
+    "slack": "setup_cmds",
+    "health": "setup_cmds",
+}
+
 
 class _Group(click.Group):
-    """Dates far outside the calendar (year 1 or 9999) overflow date arithmetic: report
-    them like any other bad argument instead of with a traceback."""
+    """Commands are imported on first use (COMMAND_MODULES). Dates far outside the
+    calendar (year 1 or 9999) overflow date arithmetic: report them like any other bad
+    argument instead of with a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            # An unknown name loads them all: click suggests the closest ("Did you mean").
+            wanted = COMMAND_MODULES.get(cmd_name)
+            for module in [wanted] if wanted else sorted(set(COMMAND_MODULES.values())):
+                importlib.import_module(f"bot.cli.{module}")  # registers its commands
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -48,18 +82,4 @@ def main(ctx: click.Context, verbose: int, quiet: bool, log_format: LogFormat) -
     setup_logging(level_for(verbose, quiet, default), log_format, verbose)
 
 
-# Imported for their side effect of adding commands to `main`.
-from bot.cli import config_cmds, db_cmds, poll_cmds, prompt_cmds, report_cmds  # noqa: E402
-
-__all__ = [
-    "config_cmds",
-    "db_cmds",
-    "main",
-    "poll_cmds",
-    "prompt_cmds",
-    "report_cmds",
-    "setup_cmds",
-]
-
-# Setup helpers (discord invite-url, slack manifest).
-from bot.cli import setup_cmds  # noqa: E402
+__all__ = ["COMMAND_MODULES", "main"]

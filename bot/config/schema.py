@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic import Strict as StrictMarker
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from bot import i18n
@@ -37,6 +39,19 @@ DEFAULT_DATABASE = "sqlite:///data/engagebot.db"
 Whole = Annotated[int, StrictMarker()]
 
 
+def _describe_keys(schema: JsonDict, model: type[Any]) -> None:
+    """Each key of a model's JSON Schema gets the docstring written under it here."""
+    from bot.config.key_docs import key_docs  # only `engagebot schema` needs it
+
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return
+    for key, text in key_docs(Path(__file__)).get(model.__name__, {}).items():
+        described = properties.get(key)
+        if isinstance(described, dict):  # a new dict: pydantic may share one between keys
+            properties[key] = {**described, "description": text}
+
+
 class Strict(BaseModel):
     """Base for config sections: unknown keys are errors, values are immutable.
 
@@ -47,8 +62,9 @@ class Strict(BaseModel):
         extra="forbid",
         frozen=True,
         coerce_numbers_to_str=True,
-        use_attribute_docstrings=True,
         allow_inf_nan=False,  # 1e999 reads as infinity: never a price or a share
+        # Keys are described by the docstring under each; only the JSON Schema shows them.
+        json_schema_extra=_describe_keys,
     )
 
 

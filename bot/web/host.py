@@ -16,11 +16,8 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from aiohttp import web
 
 from bot import messages
 from bot.config import LoadedConfig
@@ -28,17 +25,14 @@ from bot.config.checks import is_loopback
 from bot.config.schema import WebConfig
 from bot.core.adapter import HttpEndpoint, ServesHttp
 from bot.errors import PlatformError
-from bot.web import api, pages
 from bot.web.auth import Gate
-from bot.web.guard import error_pages, security_headers
-from bot.web.keys import APP, GATE, SETTINGS, STREAMS
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.app import App
 
 log = logging.getLogger(__name__)
-
-STATIC = Path(__file__).parent / "static"
 
 
 @dataclass(frozen=True)
@@ -72,22 +66,22 @@ class WebSettings:
 
 
 class WebHost:
+    """Listens from start(); the aiohttp application behind it (bot/web/site.py) is built
+    at start() when a platform's endpoint is served here, else for the first connection:
+    importing aiohttp and building the dashboard take about 0.1 s and 14 MB, which a
+    console demo whose dashboard nobody opens never pays. Connections that arrive while
+    it is being built wait for it, nothing read yet."""
+
     def __init__(self, app: App, settings: WebSettings) -> None:
+        self.app = app
         self.settings = settings
         self.gate = Gate(app.clock, settings.token)
-        self.web = web.Application(middlewares=[security_headers, error_pages])
-        self.web[APP] = app
-        self.web[GATE] = self.gate
-        self.web[SETTINGS] = settings
-        self.web[STREAMS] = set()
-        if settings.dashboard:
-            self.web.add_routes(pages.routes)
-            self.web.add_routes(api.routes)
-            self.web.router.add_static("/static", STATIC, name="static", append_version=True)
-        else:
-            self.web.router.add_get("/healthz", api.healthz)
-        self.web.on_shutdown.append(_end_streams)
+        self._served: list[HttpEndpoint] = []
+        self._mounts: list[tuple[str, web.Application]] = []
+        self._server: asyncio.AbstractServer | None = None
+        self._building: asyncio.Task[web.AppRunner] | None = None
         self._runner: web.AppRunner | None = None
+        self._waiting: set[_Waiting] = set()
         self._port = settings.port
         self.login_link: str | None = None
         self.endpoints: list[str] = []
@@ -95,33 +89,68 @@ class WebHost:
     def serve(self, endpoint: HttpEndpoint) -> None:
         """Serve a platform's inbound endpoint (Slack's events and clicks) on this host.
         Only before start()."""
-        if self._runner is not None:
+        if self._server is not None:
             raise RuntimeError("serve() must come before start()")
-        self.web.router.add_post(endpoint.path, endpoint.handle)
+        self._served.append(endpoint)
         self.endpoints.append(endpoint.path)
 
     def mount(self, path: str, sub_app: web.Application) -> None:
         """Serve another aiohttp application under path (e.g. Slack's events endpoint).
         Only before start(): aiohttp freezes its routes when the server starts."""
-        if self._runner is not None:
+        if self._server is not None:
             raise RuntimeError("mount() must come before start()")
-        self.web.add_subapp(path, sub_app)
+        self._mounts.append((path, sub_app))
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.web, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
-        await site.start()
-        sockets = self._runner.addresses
+        if self._served or self._mounts:
+            await self.application()  # a platform's requests must not wait for it
+        self._server = await asyncio.get_running_loop().create_server(
+            self._protocol, self.settings.host, self.settings.port, backlog=128
+        )
+        sockets = self._server.sockets
         if sockets and self.settings.port == 0:
-            self._port = int(sockets[0][1])  # the port the system chose
+            self._port = int(sockets[0].getsockname()[1])  # the port the system chose
         if self.settings.token is None and self.settings.dashboard:
             self.login_link = f"{self.url}/login/link?code={self.gate.new_login_code()}"
 
+    async def application(self) -> web.AppRunner:
+        """The aiohttp application, built once (again after a failed try)."""
+        if self._building is None:
+            self._building = asyncio.get_running_loop().create_task(self._build())
+        building = self._building
+        try:
+            return await asyncio.shield(building)
+        except Exception:
+            if self._building is building:
+                self._building = None
+            raise
+
+    async def _build(self) -> web.AppRunner:
+        from bot.web.site import start_runner  # imports aiohttp
+
+        runner = await start_runner(self.app, self.gate, self.settings, self._served, self._mounts)
+        self._runner = runner
+        return runner
+
+    def _protocol(self) -> asyncio.BaseProtocol:
+        """Each connection's protocol: the application's handler once it is built."""
+        if self._runner is not None and self._runner.server is not None:
+            return self._runner.server()
+        return _Waiting(self)
+
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        """Stop listening, then let the application end its connections and streams."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for waiting in list(self._waiting):
+            waiting.abort()
+        building, self._building = self._building, None
+        if building is not None:
+            await asyncio.wait([building])  # a build under way ends before the cleanup
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
 
     def greeting(self) -> str:
         if not self.settings.dashboard:
@@ -140,6 +169,47 @@ class WebHost:
         if ":" in shown:
             shown = f"[{shown}]"  # IPv6
         return f"http://{shown}:{self._port}"
+
+
+class _Waiting(asyncio.Protocol):
+    """A connection that came before the application was built: reading paused, it waits
+    for the build, then the application's own handler takes the connection over."""
+
+    def __init__(self, host: WebHost) -> None:
+        self._host = host
+        self._transport: asyncio.Transport | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        transport.pause_reading()  # the request stays unread for the handler
+        self._host._waiting.add(self)
+        self._task = asyncio.get_running_loop().create_task(self._hand_over())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._host._waiting.discard(self)
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    async def _hand_over(self) -> None:
+        try:
+            runner = await self._host.application()
+        except Exception:
+            log.exception("the web host could not start its application")
+            self.abort()
+            return
+        transport = self._transport
+        self._host._waiting.discard(self)
+        if transport is None or transport.is_closing() or runner.server is None:
+            return
+        handler = runner.server()
+        transport.set_protocol(handler)
+        handler.connection_made(transport)
+        transport.resume_reading()
 
 
 def web_settings(config: LoadedConfig) -> WebSettings | None:
@@ -196,11 +266,3 @@ async def start_web_host(
         return None
     print(host.greeting(), file=sys.stderr, flush=True)
     return host
-
-
-async def _end_streams(web_app: web.Application) -> None:
-    """Live pages keep a connection open; end them so the server can stop at once."""
-    streams: set[asyncio.Task[None]] = web_app[STREAMS]
-    for task in list(streams):
-        task.cancel()
-    await asyncio.sleep(0)

@@ -31,3 +31,13 @@ def test_every_key_has_a_description() -> None:
     assert "enabled" in keys["Settings.platforms"]["description"]
     assert "${DISCORD_TOKEN}" in keys["DiscordConfig.token"]["description"]
     assert len(keys) > 70
+
+
+def test_a_key_is_described_by_the_docstring_under_it_in_its_model() -> None:
+    keys = _keys(json.loads(engagebot("schema").stdout))
+    assert keys["StoreConfig.name"]["description"] == "The shop's name, shown on posts and reports."
+    # A key whose value is another block keeps its reference beside the description.
+    assert keys["Settings.store"] == {
+        "$ref": "#/$defs/StoreConfig",
+        "description": "Your shop: name, time zone and currency.",
+    }
