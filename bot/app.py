@@ -81,7 +81,7 @@ class App:
         self.watch_interval = watch_interval
         self.polls = PollService(config, store, self.clock)
         self.prompts = PromptService(config, store, self.clock)
-        self.metrics = metrics or Metrics(self.clock)
+        self.metrics = metrics or Metrics()
         self.changes = Pulse()
         self.ready: set[str] = set()  # platforms that reported AdapterReady
         # One process at a time edits a message (a workspace, where edits share a budget).

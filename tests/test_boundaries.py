@@ -1,7 +1,7 @@
 """Platform libraries stay inside bot/adapters/: core, polls, storage and config never
 import them, and running on the console never loads them, nor what only some commands
 or moments need (the results chart, the dashboard's web application until it is
-visited, the Prometheus library, the other commands)."""
+visited, the other commands)."""
 
 from __future__ import annotations
 
@@ -50,14 +50,12 @@ def test_console_run_does_not_load_platform_libraries() -> None:
 
 
 # Loaded only when needed: a poll's results chart when it closes, the dashboard's web
-# application (aiohttp) at its first visit, the Prometheus library when /metrics is read,
-# the other commands' code when they run.
+# application (aiohttp) at its first visit, the other commands' code when they run.
 NOT_AT_START = (
     "bot.polls.chart",
     "matplotlib",
     "aiohttp",
     "bot.web.site",
-    "prometheus_client",
     *(f"bot.cli.{module}" for module in set(COMMAND_MODULES.values()) - {"config_cmds"}),
 )
 
