@@ -13,6 +13,7 @@ import pytest
 from bot.adapters.limits import DISCORD
 from bot.clock import FakeClock
 from bot.core.events import Event
+from bot.core.refs import ChannelRef, MessageRef
 from tests.adapters.discord.discord_harness import (
     AERO,
     RATE_LIMIT_WAIT,
@@ -39,6 +40,11 @@ async def test_429_retry_after_is_honoured_and_the_final_tally_lands(
             click = await fake.click(message_id, action, fake.customer(n))
             await click.answered()
         await fake.wait_until(lambda: any(call.status == 200 for call in fake.edits(message_id)))
+        # The app times the next edit from when it saw this one answered: move the clock
+        # only after that (moved between the fake's answer and the app's, the clock would
+        # leave the next edit a whole interval away).
+        ref = MessageRef(ChannelRef("discord", str(fake.channel_id)), str(message_id))
+        await fake.wait_until(lambda: app.live.edits_sent(ref) >= 1)
         await clock.advance(timedelta(seconds=DISCORD.edit_interval))  # the next tally edit
         await fake.wait_until(lambda: "**3** votes · 60%" in shown_after_edits(fake, message_id))
         edits = fake.edits(message_id)
