@@ -3,6 +3,7 @@ against the running app), and its JSON errors; screenshots land in the test's fo
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -98,3 +99,46 @@ async def test_a_french_dashboard_in_a_browser(french_shop: Path, tmp_path: Path
         await browser.close()
     print(f"\nscreenshots in {shots}")
     assert len(list(shots.glob("*.png"))) == 4
+
+
+async def test_counts_of_a_thousand_are_grouped_the_shops_way(french_shop: Path) -> None:
+    """1 234 votes read "1 234" (a no-break space) on the overview, the poll page and the
+    report of a French shop, not "1234"; the live page's script groups them the same way
+    (Intl.NumberFormat in the page's language)."""
+    async with served(french_shop, SystemClock()) as s:
+        await asyncio.gather(*(vote(s, f"customer-{n}", "aero") for n in range(1234)))
+        async with s.http.post(s.url + "/login", data={"token": TOKEN, "next": "/"}) as r:
+            overview = plain(await r.text())
+        assert "<dd>1 234</dd>" in overview and "1234" not in overview
+        async with s.http.get(f"{s.url}/polls/{POLL}") as r:
+            page = plain(await r.text())
+        assert '<span id="total">1 234</span>' in page
+        assert '<span id="voters">1 234</span>' in page
+        assert '<strong class="votes">1 234</strong>' in page
+        async with s.http.get(f"{s.url}/report") as r:
+            report = plain(await r.text())
+        assert "1 234 votes</title>" in report and '<td class="num">1 234</td>' in report
+
+
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
+    reason="Chromium is not installed (apt-get install chromium; .ci/run installs it)",
+)
+async def test_the_live_poll_page_groups_counts_in_a_browser(french_shop: Path) -> None:
+    async_api = pytest.importorskip("playwright.async_api")
+    async with served(french_shop, SystemClock()) as s, async_api.async_playwright() as pw:
+        await asyncio.gather(*(vote(s, f"customer-{n}", "aero") for n in range(1234)))
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page()
+        await page.goto(f"{s.url}/polls/{POLL}")
+        await page.get_by_label("Jeton du tableau de bord").fill(TOKEN)
+        await page.get_by_role("button", name="Connexion").click()
+        await page.wait_for_url(f"{s.url}/polls/{POLL}")
+        await page.locator("#live").wait_for(state="visible")
+        await vote(s, "late-customer", "aero")  # the script redraws the counts
+        grouped = re.compile(r"^1[\u00a0\u202f]235$")
+        await async_api.expect(page.locator("#total")).to_have_text(grouped, timeout=2000)
+        await async_api.expect(page.locator("#voters")).to_have_text(grouped)
+        aero = page.locator('#bars li[data-option="aero"] .votes')
+        await async_api.expect(aero).to_have_text(grouped)
+        await browser.close()

@@ -22,17 +22,19 @@
   let state = root.dataset.state;
   // Percentages the way the page's language writes them ("37%", "37 %").
   const percent = new Intl.NumberFormat(root.dataset.lang || undefined, { style: "percent" });
+  // Counts grouped the same way ("1,234", "1 234"), as the page was first drawn.
+  const count = new Intl.NumberFormat(root.dataset.lang || undefined);
   const shareLabel = root.dataset.shareLabel || "{label}: {share}";
 
   function showTally(data) {
-    document.getElementById("total").textContent = data.total_votes;
-    document.getElementById("voters").textContent = data.voters;
+    document.getElementById("total").textContent = count.format(data.total_votes);
+    document.getElementById("voters").textContent = count.format(data.voters);
     const top = Math.max.apply(null, data.options.map(function (o) { return o.votes; }));
     data.options.forEach(function (o) {
       const row = document.querySelector('#bars li[data-option="' + CSS.escape(o.id) + '"]');
       if (!row) return;
       const pct = percent.format(o.share);
-      row.querySelector(".votes").textContent = o.votes;
+      row.querySelector(".votes").textContent = count.format(o.votes);
       row.querySelector(".share").textContent = pct;
       row.querySelector(".fill").setAttribute("width", (o.share * 100).toFixed(2));
       row.querySelector(".bar").setAttribute(
