@@ -39,6 +39,7 @@ async def until(condition: object, timeout: float = 10.0) -> None:
 async def test_the_wal_is_checkpointed_while_voting_and_truncated_when_quiet(db_path: Path) -> None:
     store = SqliteStore(db_path)
     store.checkpointer.idle_seconds = 0.2
+    store.checkpointer.every_changes = 2_000  # a few times in 4,000 votes
     await store.open()
     try:
         await store.ensure_polls([POLL])
